@@ -1,0 +1,112 @@
+# gpu-sriov-exporter. `make run` and `make test` are the two commands a fresh Debian 12 machine
+# needs: both first install (as root) or name (otherwise) the Debian packages they use.
+
+CC ?= gcc
+BUILD ?= build
+PREFIX ?= /usr/local
+
+VERSION := $(shell cat VERSION)
+REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+BRANCH := $(shell git symbolic-ref --short HEAD 2>/dev/null || echo unknown)
+BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+
+# Debian packages: what building needs, and what the test suites add.
+DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libpci-dev \
+	libdrm-dev libudev-dev
+DEB_TEST := libcmocka-dev prometheus curl systemd
+
+PKGS := libmicrohttpd libsystemd zlib
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+	-Wcast-qual -Wwrite-strings -Wformat=2 -Wimplicit-fallthrough -Wundef -Wvla -Wsign-compare
+# Warnings are errors in CI only: a newer compiler must not break users' builds.
+WERROR ?= $(if $(CI),-Werror,)
+SANITIZE ?=
+SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer,)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -MMD -MP \
+	$(WARN) $(WERROR) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS += $(SANFLAGS)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+LIB_SRC := $(filter-out exporter/main.c,$(wildcard exporter/*.c)) $(wildcard collectors/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+BIN := $(BUILD)/gpu_sriov_exporter
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps deps-build run test unit test-unit test-asan golden update-golden http-test \
+	systemd-check checksrc clean
+
+all: $(BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/exporter/version.o: CFLAGS += -DVERSION='"$(VERSION)"' -DREVISION='"$(REVISION)"' \
+	-DBRANCH='"$(BRANCH)"' -DBUILD_DATE='"$(BUILD_DATE)"'
+# version.o carries the git revision: rebuild it whenever HEAD moves.
+$(BUILD)/obj/exporter/version.o: $(wildcard .git/HEAD .git/index) VERSION
+
+$(BUILD)/libexporter.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BIN): $(BUILD)/obj/exporter/main.o $(BUILD)/libexporter.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libexporter.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iexporter -Icollectors -DTEST_DATA_DIR='"$(CURDIR)/tests/fixtures"' \
+		$(LDFLAGS) $< $(BUILD)/libexporter.a $(LDLIBS) -lcmocka -o $@
+
+deps-build:
+	@sh tests/tools/deps.sh $(DEB_BUILD)
+
+deps:
+	@sh tests/tools/deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+# Runs against this machine's real /sys and /proc on the default port. ARGS adds flags.
+run: deps-build
+	@$(MAKE) --no-print-directory all
+	./$(BIN) $(ARGS)
+
+unit: $(UNIT_BIN)
+
+test-unit: unit
+	@sh tests/tools/run-unit.sh $(UNIT_BIN)
+
+# The unit tests and the --once golden runs again, built with AddressSanitizer and UBSan.
+test-asan:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=address,undefined CFLAGS='-O1 -g' \
+		test-unit all
+	@sh tests/e2e/golden.sh --once-only $(BUILD)/asan/gpu_sriov_exporter
+
+golden: $(BIN)
+	@sh tests/e2e/golden.sh $(BIN)
+
+update-golden: $(BIN)
+	@sh tests/e2e/golden.sh --update $(BIN)
+
+http-test: $(BIN)
+	@sh tests/e2e/http.sh $(BIN)
+
+systemd-check: $(BIN)
+	@sh tests/e2e/systemd.sh $(BIN)
+
+checksrc:
+	@sh tests/tools/checksrc.sh
+	@sh tests/tools/check-headers.sh $(CC) "$(CFLAGS)"
+
+# Every suite, each reported as one line, then a "suites: N passed, N failed" summary.
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc test-unit golden http-test \
+		systemd-check test-asan
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,10 @@
+/* Descriptors of every collector; the registry's table is the only user. */
+#ifndef COLLECTORS_COLLECTORS_H
+#define COLLECTORS_COLLECTORS_H
+
+#include "../exporter/collector.h"
+
+extern const struct collector_ops iommu_collector;
+extern const struct collector_ops kernel_collector;
+
+#endif

@@ -1,0 +1,431 @@
+/* Metric exposition builder and renderer (text 0.0.4 and OpenMetrics 1.0).
+ *
+ * Samples are stored per family as one allocation each (header, label pointers, strings), so a
+ * scrape costs one malloc per series. Sorting happens once, at render time, which keeps output
+ * reproducible regardless of the order collectors walk the system in. */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "expo.h"
+#include "xalloc.h"
+
+struct sample {
+	double value;
+	size_t nlabels;
+	const char *labels[]; /* name0, value0, name1, value1, ... inside this allocation */
+};
+
+struct family {
+	char *name; /* sample name; counters keep their _total */
+	char *help;
+	enum expo_type type;
+	struct sample **samples;
+	size_t nsamples;
+	size_t cap;
+};
+
+struct expo {
+	struct family **families;
+	size_t nfamilies;
+	size_t cap;
+	size_t last; /* index of the last family used: collectors add runs of one family */
+	int error;
+};
+
+struct expo *
+expo_new(void)
+{
+	return xcalloc(1, sizeof(struct expo));
+}
+
+static void
+family_free(struct family *f)
+{
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < f->nsamples; i++)
+		free(f->samples[i]);
+	free(f->samples);
+	free(f->name);
+	free(f->help);
+	free(f);
+}
+
+void
+expo_free(struct expo *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->nfamilies; i++)
+		family_free(e->families[i]);
+	free(e->families);
+	free(e);
+}
+
+int
+expo_error(const struct expo *e)
+{
+	return e->error;
+}
+
+size_t
+expo_samples(const struct expo *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->nfamilies; i++)
+		n += e->families[i]->nsamples;
+	return n;
+}
+
+static bool
+valid_name(const char *s)
+{
+	if (s == NULL || s[0] == '\0' || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (; *s != '\0'; s++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static bool
+has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes there are not one. */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		unsigned char lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		unsigned char lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
+			   ? 4
+			   : 0;
+	}
+	return 0;
+}
+
+/* Bytes needed to store s with each invalid byte replaced by U+FFFD (3 bytes). */
+static size_t
+utf8_clean_len(const char *s)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0';) {
+		size_t k = utf8_seq(p);
+		n += k == 0 ? 3 : k;
+		p += k == 0 ? 1 : k;
+	}
+	return n;
+}
+
+static char *
+utf8_clean_copy(char *dst, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0';) {
+		size_t k = utf8_seq(p);
+		if (k == 0) {
+			memcpy(dst, "\xef\xbf\xbd", 3);
+			dst += 3;
+			p++;
+		} else {
+			memcpy(dst, p, k);
+			dst += k;
+			p += k;
+		}
+	}
+	*dst++ = '\0';
+	return dst;
+}
+
+static int
+check_labels(const struct expo_label *labels, size_t nlabels)
+{
+	for (size_t i = 0; i < nlabels; i++) {
+		if (!valid_name(labels[i].name) || strncmp(labels[i].name, "__", 2) == 0 ||
+		    labels[i].value == NULL)
+			return -EINVAL;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(labels[i].name, labels[j].name) == 0)
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static struct family *
+find_family(struct expo *e, const char *name)
+{
+	if (e->last < e->nfamilies && strcmp(e->families[e->last]->name, name) == 0)
+		return e->families[e->last];
+	for (size_t i = 0; i < e->nfamilies; i++) {
+		if (strcmp(e->families[i]->name, name) == 0) {
+			e->last = i;
+			return e->families[i];
+		}
+	}
+	return NULL;
+}
+
+static struct family *
+add_family(struct expo *e, const char *name, enum expo_type type, const char *help)
+{
+	struct family *f = xcalloc(1, sizeof(*f));
+
+	f->name = xstrdup(name);
+	f->help = xstrdup(help);
+	f->type = type;
+	if (e->nfamilies == e->cap) {
+		e->cap = e->cap == 0 ? 16 : e->cap * 2;
+		e->families = xrealloc(e->families, e->cap * sizeof(*e->families));
+	}
+	e->last = e->nfamilies;
+	e->families[e->nfamilies++] = f;
+	return f;
+}
+
+static void
+push_sample(struct family *f, struct sample *s)
+{
+	if (f->nsamples == f->cap) {
+		f->cap = f->cap == 0 ? 8 : f->cap * 2;
+		f->samples = xrealloc(f->samples, f->cap * sizeof(*f->samples));
+	}
+	f->samples[f->nsamples++] = s;
+}
+
+static int
+fail(struct expo *e, int err)
+{
+	if (e->error == 0)
+		e->error = err;
+	return err;
+}
+
+int
+expo_add(struct expo *e, const char *name, enum expo_type type, const char *help, double value,
+	 const struct expo_label *labels, size_t nlabels)
+{
+	if (!valid_name(name) || help == NULL || help[0] == '\0')
+		return fail(e, -EINVAL);
+	if ((type == EXPO_COUNTER) != has_suffix(name, "_total"))
+		return fail(e, -EINVAL);
+	if (check_labels(labels, nlabels) < 0)
+		return fail(e, -EINVAL);
+
+	struct family *f = find_family(e, name);
+	if (f == NULL)
+		f = add_family(e, name, type, help);
+	else if (f->type != type || strcmp(f->help, help) != 0)
+		return fail(e, -EINVAL);
+
+	size_t size = sizeof(struct sample) + 2 * nlabels * sizeof(char *);
+	for (size_t i = 0; i < nlabels; i++)
+		size += strlen(labels[i].name) + 1 + utf8_clean_len(labels[i].value) + 1;
+	struct sample *s = xmalloc(size);
+	s->value = value;
+	s->nlabels = nlabels;
+	char *p = (char *)&s->labels[2 * nlabels];
+	for (size_t i = 0; i < nlabels; i++) {
+		size_t n = strlen(labels[i].name) + 1;
+		memcpy(p, labels[i].name, n);
+		s->labels[2 * i] = p;
+		p += n;
+		s->labels[2 * i + 1] = p;
+		p = utf8_clean_copy(p, labels[i].value);
+	}
+	push_sample(f, s);
+	return 0;
+}
+
+static int
+cmp_family(const void *a, const void *b)
+{
+	const struct family *fa = *(const struct family *const *)a;
+	const struct family *fb = *(const struct family *const *)b;
+	return strcmp(fa->name, fb->name);
+}
+
+static int
+cmp_sample(const void *a, const void *b)
+{
+	const struct sample *sa = *(const struct sample *const *)a;
+	const struct sample *sb = *(const struct sample *const *)b;
+	size_t n = sa->nlabels < sb->nlabels ? sa->nlabels : sb->nlabels;
+
+	for (size_t i = 0; i < 2 * n; i++) {
+		int c = strcmp(sa->labels[i], sb->labels[i]);
+		if (c != 0)
+			return c;
+	}
+	return sa->nlabels < sb->nlabels ? -1 : sa->nlabels > sb->nlabels;
+}
+
+size_t
+expo_sort(struct expo *e)
+{
+	size_t dropped = 0;
+
+	qsort(e->families, e->nfamilies, sizeof(*e->families), cmp_family);
+	e->last = 0;
+	for (size_t i = 0; i < e->nfamilies; i++) {
+		struct family *f = e->families[i];
+		qsort(f->samples, f->nsamples, sizeof(*f->samples), cmp_sample);
+		size_t out = 0;
+		for (size_t j = 0; j < f->nsamples; j++) {
+			/* qsort is not stable: keep whichever sorts first, drop the rest. */
+			if (out > 0 && cmp_sample(&f->samples[out - 1], &f->samples[j]) == 0) {
+				free(f->samples[j]);
+				dropped++;
+				continue;
+			}
+			f->samples[out++] = f->samples[j];
+		}
+		f->nsamples = out;
+	}
+	return dropped;
+}
+
+void
+expo_merge(struct expo *dst, struct expo *src)
+{
+	for (size_t i = 0; i < src->nfamilies; i++) {
+		struct family *sf = src->families[i];
+		struct family *df = find_family(dst, sf->name);
+		if (df == NULL) {
+			df = add_family(dst, sf->name, sf->type, sf->help);
+		} else if (df->type != sf->type || strcmp(df->help, sf->help) != 0) {
+			(void)fail(dst, -EINVAL);
+			family_free(sf);
+			continue;
+		}
+		for (size_t j = 0; j < sf->nsamples; j++)
+			push_sample(df, sf->samples[j]);
+		sf->nsamples = 0;
+		family_free(sf);
+	}
+	src->nfamilies = 0;
+	src->last = 0;
+	if (src->error != 0)
+		(void)fail(dst, src->error);
+}
+
+void
+expo_format_value(double v, char *buf, size_t size)
+{
+	if (isnan(v)) {
+		(void)snprintf(buf, size, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		(void)snprintf(buf, size, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	/* Integers below 2^53 are exact in a double: print every digit, never an exponent. */
+	if (v == trunc(v) && fabs(v) < 9007199254740992.0) {
+		(void)snprintf(buf, size, "%.0f", v == 0 ? 0.0 : v);
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		(void)snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+/* Label values: backslash, double quote and newline in both formats. HELP escapes the double
+ * quote only in OpenMetrics. */
+static void
+put_escaped(struct buf *out, const char *s, bool quote)
+{
+	const char *run = s;
+
+	for (; *s != '\0'; s++) {
+		const char *esc = NULL;
+		if (*s == '\\')
+			esc = "\\\\";
+		else if (*s == '\n')
+			esc = "\\n";
+		else if (*s == '"' && quote)
+			esc = "\\\"";
+		if (esc == NULL)
+			continue;
+		buf_append(out, run, (size_t)(s - run));
+		buf_puts(out, esc);
+		run = s + 1;
+	}
+	buf_append(out, run, (size_t)(s - run));
+}
+
+static void
+render_family(const struct family *f, enum expo_format format, struct buf *out)
+{
+	bool om = format == EXPO_FORMAT_OPENMETRICS;
+	const char *type = f->type == EXPO_COUNTER ? "counter" : "gauge";
+	/* OpenMetrics names the counter family without _total; its samples keep it. */
+	size_t meta_len = strlen(f->name) - (om && f->type == EXPO_COUNTER ? strlen("_total") : 0);
+
+	if (om) {
+		buf_printf(out, "# TYPE %.*s %s\n", (int)meta_len, f->name, type);
+		buf_printf(out, "# HELP %.*s ", (int)meta_len, f->name);
+	} else {
+		buf_printf(out, "# HELP %s ", f->name);
+	}
+	put_escaped(out, f->help, om);
+	buf_putc(out, '\n');
+	if (!om)
+		buf_printf(out, "# TYPE %s %s\n", f->name, type);
+
+	for (size_t i = 0; i < f->nsamples; i++) {
+		const struct sample *s = f->samples[i];
+		char value[32];
+		buf_puts(out, f->name);
+		for (size_t j = 0; j < s->nlabels; j++) {
+			buf_putc(out, j == 0 ? '{' : ',');
+			buf_puts(out, s->labels[2 * j]);
+			buf_puts(out, "=\"");
+			put_escaped(out, s->labels[2 * j + 1], true);
+			buf_putc(out, '"');
+		}
+		if (s->nlabels > 0)
+			buf_putc(out, '}');
+		expo_format_value(s->value, value, sizeof(value));
+		buf_putc(out, ' ');
+		buf_puts(out, value);
+		buf_putc(out, '\n');
+	}
+}
+
+void
+expo_render(struct expo *e, enum expo_format format, struct buf *out)
+{
+	(void)expo_sort(e);
+	for (size_t i = 0; i < e->nfamilies; i++) {
+		/* Go clients omit families without samples; so do we, to keep output stable. */
+		if (e->families[i]->nsamples > 0)
+			render_family(e->families[i], format, out);
+	}
+	if (format == EXPO_FORMAT_OPENMETRICS)
+		buf_puts(out, "# EOF\n");
+}

@@ -1,0 +1,67 @@
+/* Metric exposition: a per-scrape builder of metric families and samples, rendered as Prometheus
+ * text 0.0.4 or OpenMetrics 1.0. Names are validated, label values are made valid UTF-8, output is
+ * sorted (families by name, series by labels) and free of duplicate series. Not thread-safe: each
+ * scrape owns its own builder. */
+#ifndef EXPORTER_EXPO_H
+#define EXPORTER_EXPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+enum expo_type {
+	EXPO_GAUGE,
+	EXPO_COUNTER, /* sample name must end in _total */
+};
+
+enum expo_format {
+	EXPO_FORMAT_TEXT,        /* text/plain; version=0.0.4 */
+	EXPO_FORMAT_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
+};
+
+struct expo_label {
+	const char *name;
+	const char *value;
+};
+
+/* Expands to "array, count" for expo_add(): EXPO_LABELS({"pci_address", bdf}, {"driver", d}). */
+#define EXPO_LABELS(...)                                                                           \
+	((const struct expo_label[]){__VA_ARGS__}),                                                \
+	    (sizeof((const struct expo_label[]){__VA_ARGS__}) / sizeof(struct expo_label))
+
+struct expo;
+
+/* Caller frees with expo_free(); NULL-safe. */
+struct expo *expo_new(void);
+void expo_free(struct expo *e);
+
+/* Adds one sample to family name, declaring the family on first use. Everything is copied. An
+ * invalid name, label name, duplicate label, empty help, or a type/help that differs from the
+ * family's first use returns -EINVAL, adds nothing and is remembered in expo_error(). */
+int expo_add(struct expo *e, const char *name, enum expo_type type, const char *help, double value,
+	     const struct expo_label *labels, size_t nlabels);
+
+/* First error seen by expo_add() or expo_merge(), or 0. A collector whose builder has an error is
+ * a bug and is reported as failed. */
+int expo_error(const struct expo *e);
+
+/* Sorts families and series and drops repeated series (first one wins). Returns how many were
+ * dropped. Rendering calls it too; collectors' builders are checked with it to catch bugs. */
+size_t expo_sort(struct expo *e);
+
+/* Moves every sample of src into dst (src is left empty). A family present in both with another
+ * type or help sets dst's error and keeps dst's samples for it. */
+void expo_merge(struct expo *dst, struct expo *src);
+
+/* Number of samples held. */
+size_t expo_samples(const struct expo *e);
+
+/* Appends the exposition to out. OpenMetrics output ends with "# EOF". */
+void expo_render(struct expo *e, enum expo_format format, struct buf *out);
+
+/* Formats a sample value: NaN, +Inf, -Inf; integers below 2^53 without exponent; otherwise the
+ * shortest text that parses back to the same double. buf must hold 32 bytes. */
+void expo_format_value(double v, char *buf, size_t size);
+
+#endif

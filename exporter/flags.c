@@ -1,0 +1,381 @@
+/* Command-line flags, table-driven so --help, parsing and validation cannot drift apart. Forms
+ * accepted, as in kingpin (node_exporter): --name=value, --name value, --name / --no-name for
+ * booleans, repeatable --web.listen-address, -h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flags.h"
+#include "parse.h"
+#include "xalloc.h"
+
+enum flag_kind {
+	FLAG_BOOL,
+	FLAG_STRING,
+	FLAG_COUNT, /* unsigned number */
+	FLAG_LIST,  /* repeatable string */
+	FLAG_LEVEL,
+	FLAG_FORMAT,
+	FLAG_HELP,
+	FLAG_VERSION,
+};
+
+struct flag {
+	const char *name;
+	enum flag_kind kind;
+	size_t offset; /* into struct config */
+	const char *placeholder;
+	const char *def; /* shown in --help */
+	const char *help;
+};
+
+#define OFF(field) offsetof(struct config, field)
+
+static const struct flag flags[] = {
+	{"web.listen-address", FLAG_LIST, OFF(listen), "[HOST]:PORT", ":" DEFAULT_PORT,
+	 "Address to listen on for HTTP requests. Repeatable."},
+	{"web.systemd-socket", FLAG_BOOL, OFF(systemd_socket), NULL, "false",
+	 "Use the sockets passed by systemd (socket activation) instead of listening."},
+	{"web.telemetry-path", FLAG_STRING, OFF(telemetry_path), "PATH", "/metrics",
+	 "Path under which to expose metrics."},
+	{"web.config.file", FLAG_STRING, OFF(web_config_file), "FILE", "",
+	 "Path to a web configuration file (TLS and basic authentication)."},
+	{"web.max-requests", FLAG_COUNT, OFF(max_requests), "N", "40",
+	 "Maximum number of parallel scrape requests; 0 disables the limit."},
+	{"web.disable-exporter-metrics", FLAG_BOOL, OFF(disable_exporter_metrics), NULL, "false",
+	 "Exclude metrics about the exporter itself (build_info, process_*)."},
+	{"path.sysfs", FLAG_STRING, OFF(sysfs), "PATH", "/sys", "sysfs mount point."},
+	{"path.procfs", FLAG_STRING, OFF(procfs), "PATH", "/proc", "procfs mount point."},
+	{"path.rootfs", FLAG_STRING, OFF(rootfs), "PATH", "/",
+	 "Root of the file system holding /dev, /etc, /var/lib/dkms, /lib/modules, /boot, /run."},
+	{"once", FLAG_BOOL, OFF(once), NULL, "false",
+	 "Collect once, print the text exposition to stdout and exit."},
+	{"log.level", FLAG_LEVEL, OFF(log_level), "LEVEL", "info",
+	 "Only log messages with the given severity or above: debug, info, warn, error."},
+	{"log.format", FLAG_FORMAT, OFF(log_format), "FORMAT", "logfmt",
+	 "Output format of log messages: logfmt or json."},
+	{"version", FLAG_VERSION, 0, NULL, NULL, "Show the version and exit."},
+	{"help", FLAG_HELP, 0, NULL, NULL, "Show this help and exit."},
+};
+
+static int
+error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int
+flags_split_address(const char *addr, char *host, size_t hostlen, char *port, size_t portlen)
+{
+	const char *colon, *h = addr;
+	size_t hl;
+
+	if (addr[0] == '[') {
+		const char *close = strchr(addr, ']');
+		if (close == NULL || close[1] != ':')
+			return -EINVAL;
+		h = addr + 1;
+		hl = (size_t)(close - h);
+		colon = close + 1;
+		if (hl == 0)
+			return -EINVAL;
+	} else {
+		colon = strrchr(addr, ':');
+		if (colon == NULL || memchr(addr, ':', (size_t)(colon - addr)) != NULL)
+			return -EINVAL; /* bare IPv6 needs brackets */
+		hl = (size_t)(colon - addr);
+	}
+	uint64_t p;
+	if (parse_u64(colon + 1, 10, 65535, &p) < 0 || strchr(colon + 1, '\n') != NULL)
+		return -EINVAL;
+	if (hl >= hostlen || strlen(colon + 1) >= portlen)
+		return -EINVAL;
+	for (size_t i = 0; i < hl; i++) {
+		char c = h[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == ':' || c == '%' || c == '_'))
+			return -EINVAL;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	memcpy(port, colon + 1, strlen(colon + 1) + 1);
+	return 0;
+}
+
+static const struct flag *
+find_flag(const char *name, size_t len)
+{
+	for (size_t i = 0; i < nitems(flags); i++) {
+		if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
+			return &flags[i];
+	}
+	return NULL;
+}
+
+static int
+parse_bool_value(const char *v, bool *ret)
+{
+	if (strcmp(v, "true") == 0) {
+		*ret = true;
+		return 0;
+	}
+	if (strcmp(v, "false") == 0) {
+		*ret = false;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int
+set_value(const struct flag *f, struct config *c, const char *v, char *err, size_t errlen)
+{
+	void *field = (char *)c + f->offset;
+
+	switch (f->kind) {
+	case FLAG_STRING:
+		if (v[0] == '\0' && strcmp(f->name, "web.config.file") != 0)
+			return error(err, errlen, "flag --%s: value must not be empty", f->name);
+		*(const char **)field = v;
+		return 0;
+	case FLAG_COUNT:
+		if (parse_u64(v, 10, 1000000, field) < 0 || strchr(v, '\n') != NULL)
+			return error(err, errlen,
+				     "flag --%s: '%s' is not a whole number from 0 to 1000000", f->name,
+				     v);
+		return 0;
+	case FLAG_LIST: {
+		char host[256], port[8];
+		if (flags_split_address(v, host, sizeof(host), port, sizeof(port)) < 0)
+			return error(err, errlen,
+				     "flag --%s: '%s' is not [HOST]:PORT (IPv6 in brackets, port "
+				     "0-65535)",
+				     f->name, v);
+		c->listen = xrealloc(c->listen, (c->nlisten + 1) * sizeof(char *));
+		c->listen[c->nlisten++] = v;
+		return 0;
+	}
+	case FLAG_LEVEL:
+		if (log_level_parse(v, field) < 0)
+			return error(err, errlen,
+				     "flag --%s: '%s' is not one of debug, info, warn, error", f->name,
+				     v);
+		return 0;
+	case FLAG_FORMAT:
+		if (log_format_parse(v, field) < 0)
+			return error(err, errlen, "flag --%s: '%s' is not one of logfmt, json",
+				     f->name, v);
+		return 0;
+	case FLAG_BOOL:
+		if (parse_bool_value(v, field) < 0)
+			return error(err, errlen, "flag --%s: '%s' is not true or false", f->name,
+				     v);
+		return 0;
+	case FLAG_HELP:
+	case FLAG_VERSION:
+		break;
+	}
+	return error(err, errlen, "flag --%s takes no value", f->name);
+}
+
+/* --collector.NAME, --no-collector.NAME; returns 1 when arg was not a collector flag. */
+static int
+collector_flag(const char *arg, const struct collector_ops *const *ops, size_t nops,
+	       struct config *c, bool *explicit, char *err, size_t errlen)
+{
+	bool on = true;
+	const char *name = arg;
+
+	if (strncmp(name, "no-", 3) == 0) {
+		on = false;
+		name += 3;
+	}
+	if (strncmp(name, "collector.", 10) != 0 || strcmp(name, "collector.disable-defaults") == 0)
+		return 1;
+	name += 10;
+	for (size_t i = 0; i < nops; i++) {
+		if (strcmp(ops[i]->name, name) == 0) {
+			c->collector_enabled[i] = on;
+			explicit[i] = true;
+			return 0;
+		}
+	}
+	return error(err, errlen, "unknown collector in flag --%s", arg);
+}
+
+static void
+defaults(struct config *c, size_t nops)
+{
+	memset(c, 0, sizeof(*c));
+	c->action = ACTION_RUN;
+	c->telemetry_path = "/metrics";
+	c->max_requests = 40;
+	c->sysfs = "/sys";
+	c->procfs = "/proc";
+	c->rootfs = "/";
+	c->log_level = LOG_LEVEL_INFO;
+	c->log_format = LOG_FORMAT_LOGFMT;
+	c->collector_enabled = xcalloc(nops, sizeof(bool));
+}
+
+static int
+parse_one(int argc, char **argv, int *i, const struct collector_ops *const *ops, size_t nops,
+	  struct config *c, bool *explicit, bool *disable_defaults, uint32_t *seen, char *err,
+	  size_t errlen)
+{
+	const char *arg = argv[*i];
+
+	if (strcmp(arg, "-h") == 0) {
+		c->action = ACTION_HELP;
+		return 0;
+	}
+	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+		return error(err, errlen, "unexpected argument '%s'", arg);
+	const char *name = arg + 2;
+	const char *eq = strchr(name, '=');
+	size_t nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
+
+	if (eq == NULL) {
+		int r = collector_flag(name, ops, nops, c, explicit, err, errlen);
+		if (r <= 0)
+			return r;
+		if (strcmp(name, "collector.disable-defaults") == 0) {
+			*disable_defaults = true;
+			return 0;
+		}
+	}
+	bool negated = false;
+	const struct flag *f = find_flag(name, nlen);
+	if (f == NULL && eq == NULL && strncmp(name, "no-", 3) == 0) {
+		f = find_flag(name + 3, nlen - 3);
+		negated = f != NULL && f->kind == FLAG_BOOL;
+		if (!negated)
+			f = NULL;
+	}
+	if (f == NULL)
+		return error(err, errlen, "unknown flag --%.*s", (int)nlen, name);
+	size_t idx = (size_t)(f - flags);
+	if (f->kind != FLAG_LIST && (*seen & (1u << idx)) != 0)
+		return error(err, errlen, "flag --%s given more than once", f->name);
+	*seen |= 1u << idx;
+
+	switch (f->kind) {
+	case FLAG_HELP:
+	case FLAG_VERSION:
+		if (eq != NULL)
+			return error(err, errlen, "flag --%s takes no value", f->name);
+		c->action = f->kind == FLAG_HELP ? ACTION_HELP : ACTION_VERSION;
+		return 0;
+	case FLAG_BOOL:
+		if (eq == NULL) {
+			*(bool *)((char *)c + f->offset) = !negated;
+			return 0;
+		}
+		return set_value(f, c, eq + 1, err, errlen);
+	default:
+		break;
+	}
+	if (eq != NULL)
+		return set_value(f, c, eq + 1, err, errlen);
+	if (*i + 1 >= argc)
+		return error(err, errlen, "flag --%s needs a value", f->name);
+	(*i)++;
+	return set_value(f, c, argv[*i], err, errlen);
+}
+
+int
+flags_parse(int argc, char **argv, const struct collector_ops *const *ops, size_t nops,
+	    struct config *ret, char *err, size_t errlen)
+{
+	struct config c;
+	bool *explicit = xcalloc(nops, sizeof(bool));
+	bool disable_defaults = false;
+	uint32_t seen = 0;
+	int r = 0;
+
+	_Static_assert(nitems(flags) <= 32, "seen is a 32-bit set");
+	defaults(&c, nops);
+	for (int i = 1; i < argc; i++) {
+		r = parse_one(argc, argv, &i, ops, nops, &c, explicit, &disable_defaults, &seen, err,
+			      errlen);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < nops; i++) {
+		if (!explicit[i])
+			c.collector_enabled[i] = ops[i]->default_enabled && !disable_defaults;
+	}
+	if (c.telemetry_path[0] != '/') {
+		r = error(err, errlen, "flag --web.telemetry-path: '%s' must start with '/'",
+			  c.telemetry_path);
+		goto out;
+	}
+	if (c.web_config_file != NULL && c.web_config_file[0] == '\0')
+		c.web_config_file = NULL;
+	if (c.systemd_socket && c.nlisten > 0) {
+		r = error(err, errlen,
+			  "flags --web.systemd-socket and --web.listen-address exclude each other");
+		goto out;
+	}
+	if (c.nlisten == 0 && !c.systemd_socket) {
+		static const char *const def = ":" DEFAULT_PORT;
+		c.listen = xmalloc(sizeof(char *));
+		c.listen[c.nlisten++] = def;
+	}
+out:
+	free(explicit);
+	if (r < 0) {
+		config_free(&c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+void
+config_free(struct config *c)
+{
+	free(c->listen);
+	free(c->collector_enabled);
+	c->listen = NULL;
+	c->collector_enabled = NULL;
+	c->nlisten = 0;
+}
+
+void
+flags_usage(FILE *out, const struct collector_ops *const *ops, size_t nops)
+{
+	fprintf(out, "usage: gpu_sriov_exporter [<flags>]\n\n"
+		     "Prometheus exporter and watchdog for Intel GPU SR-IOV.\n\nFlags:\n");
+	for (size_t i = 0; i < nitems(flags); i++) {
+		const struct flag *f = &flags[i];
+		char left[64];
+		if (f->kind == FLAG_BOOL)
+			(void)snprintf(left, sizeof(left), "--[no-]%s", f->name);
+		else if (f->placeholder != NULL)
+			(void)snprintf(left, sizeof(left), "--%s=%s", f->name, f->placeholder);
+		else
+			(void)snprintf(left, sizeof(left), "%s--%s",
+				       f->kind == FLAG_HELP ? "-h, " : "", f->name);
+		fprintf(out, "  %-36s %s", left, f->help);
+		if (f->def != NULL && f->def[0] != '\0')
+			fprintf(out, " (default: %s)", f->def);
+		fputc('\n', out);
+	}
+	fprintf(out, "  %-36s %s\n", "--collector.disable-defaults",
+		 "Disable every collector not enabled explicitly on the command line.");
+	for (size_t i = 0; i < nops; i++) {
+		char left[64];
+		(void)snprintf(left, sizeof(left), "--[no-]collector.%s", ops[i]->name);
+		fprintf(out, "  %-36s Enable the %s collector: %s (default: %s).\n", left,
+			ops[i]->name, ops[i]->help, ops[i]->default_enabled ? "enabled" : "disabled");
+	}
+}

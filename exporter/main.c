@@ -1,0 +1,292 @@
+/* gpu_sriov_exporter entry point: parses flags, opens the root directories every collector reads
+ * through, then either collects once (--once) or serves HTTP until SIGTERM, telling systemd when
+ * it is ready and, while healthy, that it is alive. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "flags.h"
+#include "http.h"
+#include "listen.h"
+#include "log.h"
+#include "registry.h"
+#include "scrape.h"
+#include "version.h"
+#include "xalloc.h"
+
+#define MAX_LISTEN 16
+/* A collection running longer than this is stuck (a read hangs in the kernel): unhealthy. */
+#define STUCK_NS (60LL * 1000000000LL)
+/* The main loop wakes at least this often, so /healthz can tell it is alive. */
+#define TICK_NS 1000000000LL
+#define HEARTBEAT_STALE_NS (5 * TICK_NS)
+#define ONCE_DEADLINE_NS (60LL * 1000000000LL)
+
+struct health {
+	_Atomic int64_t heartbeat;
+	struct scraper *scraper;
+};
+
+#if defined(__x86_64__)
+#define PLATFORM "linux/amd64"
+#elif defined(__aarch64__)
+#define PLATFORM "linux/arm64"
+#else
+#define PLATFORM "linux/other"
+#endif
+
+static void
+print_version(void)
+{
+	printf("%s, version %s (branch: %s, revision: %s)\n  build date:       %s\n"
+	       "  compiler:         %s\n  platform:         %s\n",
+	       PROGRAM_NAME, version_number, version_branch, version_revision, version_build_date,
+	       version_compiler, PLATFORM);
+}
+
+static int
+usage_error(const char *msg)
+{
+	fprintf(stderr, "%s: error: %s, try --help\n", PROGRAM_NAME, msg);
+	return 2;
+}
+
+static int
+open_root(const char *flag, const char *path, int *ret_fd)
+{
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		char msg[512];
+		(void)snprintf(msg, sizeof(msg), "flag --%s: cannot open directory '%s': %s", flag,
+			       path, strerror(errno));
+		return usage_error(msg);
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static bool
+healthy(void *arg, const char **ret_reason)
+{
+	struct health *h = arg;
+	int64_t now = monotonic_ns();
+
+	if (now - atomic_load(&h->heartbeat) > HEARTBEAT_STALE_NS) {
+		*ret_reason = "main loop stalled";
+		return false;
+	}
+	if (!scraper_healthy(h->scraper, now, STUCK_NS)) {
+		*ret_reason = "collection stuck for more than 60s";
+		return false;
+	}
+	return true;
+}
+
+static int
+run_once(struct scraper *s)
+{
+	struct buf out = BUF_INIT;
+
+	size_t ok = scraper_run(s, EXPO_FORMAT_TEXT, monotonic_ns() + ONCE_DEADLINE_NS, &out);
+	size_t written = fwrite(out.data, 1, out.len, stdout);
+	int r = written == out.len && fflush(stdout) == 0 ? 0 : 1;
+	buf_free(&out);
+	if (r != 0)
+		log_errorx("writing to stdout failed");
+	else if (ok == 0)
+		log_errorx("no collector succeeded");
+	return r != 0 || ok == 0 ? 1 : 0;
+}
+
+static int
+open_listeners(const struct config *cfg, int *fds, size_t *ret_n)
+{
+	char bound[128];
+
+	if (cfg->systemd_socket) {
+		int n = listen_systemd(fds, MAX_LISTEN);
+		if (n < 0) {
+			log_msg(LOG_LEVEL_ERROR, NULL, -n,
+				"--web.systemd-socket: no usable listening sockets from systemd");
+			return n;
+		}
+		for (int i = 0; i < n; i++) {
+			listen_describe(fds[i], bound, sizeof(bound));
+			log_info("listening on %s (systemd socket)", bound);
+		}
+		*ret_n = (size_t)n;
+		return 0;
+	}
+	if (cfg->nlisten > MAX_LISTEN) {
+		log_errorx("at most %d listen addresses", MAX_LISTEN);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < cfg->nlisten; i++) {
+		int fd = listen_open(cfg->listen[i], bound, sizeof(bound));
+		if (fd < 0) {
+			log_msg(LOG_LEVEL_ERROR, NULL, -fd, "cannot listen on %s", cfg->listen[i]);
+			for (size_t j = 0; j < i; j++)
+				(void)close(fds[j]);
+			return fd;
+		}
+		fds[i] = fd;
+		log_info("listening on %s", bound);
+	}
+	*ret_n = cfg->nlisten;
+	return 0;
+}
+
+/* Waits for signals; wakes every tick to refresh the heartbeat and, when systemd's watchdog is
+ * on, pings it only after a real health check, so a stuck exporter gets restarted. */
+static void
+main_loop(struct health *h, const sigset_t *signals)
+{
+	uint64_t wd_usec = 0;
+	int64_t next_ping = 0;
+	bool watchdog = sd_watchdog_enabled(0, &wd_usec) > 0;
+
+	for (;;) {
+		int64_t tick = TICK_NS;
+		if (watchdog && (int64_t)wd_usec * 500 < tick)
+			tick = (int64_t)wd_usec * 500;
+		struct timespec ts = {tick / 1000000000LL, tick % 1000000000LL};
+		siginfo_t info;
+		int sig = sigtimedwait(signals, &info, &ts);
+		int64_t now = monotonic_ns();
+		atomic_store(&h->heartbeat, now);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			(void)sd_notify(0, "STOPPING=1");
+			return;
+		}
+		if (sig == SIGHUP)
+			log_info("received SIGHUP: nothing to reload");
+		const char *reason = NULL;
+		if (watchdog && now >= next_ping) {
+			if (healthy(h, &reason)) {
+				(void)sd_notify(0, "WATCHDOG=1");
+				next_ping = now + (int64_t)wd_usec * 500;
+			} else {
+				log_warnx("not pinging the systemd watchdog: %s", reason);
+			}
+		}
+	}
+}
+
+static int
+serve(const struct config *cfg, struct scraper *s, struct registry *r)
+{
+	int fds[MAX_LISTEN];
+	size_t nfds = 0;
+	struct health h;
+	struct http_server *server = NULL;
+	sigset_t signals;
+
+	/* Block the signals before any thread exists, so only sigtimedwait() receives them. */
+	(void)sigemptyset(&signals);
+	(void)sigaddset(&signals, SIGTERM);
+	(void)sigaddset(&signals, SIGINT);
+	(void)sigaddset(&signals, SIGHUP);
+	(void)pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	if (open_listeners(cfg, fds, &nfds) < 0)
+		return 1;
+	registry_init_all(r);
+	atomic_store(&h.heartbeat, monotonic_ns());
+	h.scraper = s;
+	struct http_options o = {
+		.fds = fds,
+		.nfds = nfds,
+		.telemetry_path = cfg->telemetry_path,
+		.max_requests = cfg->max_requests,
+		.scraper = s,
+		.healthy = healthy,
+		.health_arg = &h,
+	};
+	int err = http_start(&o, &server);
+	if (err < 0) {
+		log_msg(LOG_LEVEL_ERROR, NULL, -err, "cannot start the HTTP server");
+		return 1;
+	}
+	(void)sd_notify(0, "READY=1\nSTATUS=serving metrics");
+	main_loop(&h, &signals);
+	http_stop(server);
+	return 0;
+}
+
+static void
+log_start(const struct config *cfg, const struct collector_ops *const *ops, size_t nops)
+{
+	struct buf on = BUF_INIT;
+
+	log_info("starting %s version %s (revision %s)", PROGRAM_NAME, version_number,
+		 version_revision);
+	for (size_t i = 0; i < nops; i++) {
+		if (cfg->collector_enabled[i])
+			buf_printf(&on, "%s%s", on.len > 0 ? "," : "", ops[i]->name);
+	}
+	log_info("enabled collectors: %s", on.len > 0 ? on.data : "(none)");
+	buf_free(&on);
+	if (geteuid() == 0)
+		log_warnx("running as root: the exporter needs no root privileges");
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t nops;
+	const struct collector_ops *const *ops = registry_builtin(&nops);
+	struct config cfg;
+	char err[512];
+	struct roots roots = {-1, -1, -1};
+	int rc;
+
+	if (flags_parse(argc, argv, ops, nops, &cfg, err, sizeof(err)) < 0)
+		return usage_error(err);
+	if (cfg.action == ACTION_HELP) {
+		flags_usage(stdout, ops, nops);
+		rc = 0;
+		goto out;
+	}
+	if (cfg.action == ACTION_VERSION) {
+		print_version();
+		rc = 0;
+		goto out;
+	}
+	log_setup(cfg.log_level, cfg.log_format);
+	if (cfg.web_config_file != NULL) {
+		rc = usage_error("flag --web.config.file: TLS and basic authentication are not "
+				 "supported by this version yet");
+		goto out;
+	}
+	rc = open_root("path.sysfs", cfg.sysfs, &roots.sys);
+	if (rc == 0)
+		rc = open_root("path.procfs", cfg.procfs, &roots.proc);
+	if (rc == 0)
+		rc = open_root("path.rootfs", cfg.rootfs, &roots.root);
+	if (rc != 0)
+		goto out;
+
+	if (!cfg.once)
+		log_start(&cfg, ops, nops);
+	struct registry *r = registry_new(ops, nops, cfg.collector_enabled, &roots, NULL);
+	struct scraper *s = scraper_new(r, !cfg.disable_exporter_metrics);
+	rc = cfg.once ? run_once(s) : serve(&cfg, s, r);
+	scraper_free(s);
+	registry_free(r);
+out:
+	for (size_t i = 0; i < 3; i++) {
+		int fd = i == 0 ? roots.sys : i == 1 ? roots.proc : roots.root;
+		if (fd >= 0)
+			(void)close(fd);
+	}
+	config_free(&cfg);
+	return rc;
+}

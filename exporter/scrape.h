@@ -1,0 +1,28 @@
+/* One scrape: runs the registry under a lock, adds the exporter's own metrics and renders the
+ * result into a buffer the caller owns. Shared by --once and the HTTP server. */
+#ifndef EXPORTER_SCRAPE_H
+#define EXPORTER_SCRAPE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "expo.h"
+#include "registry.h"
+
+struct scraper;
+
+/* registry is borrowed for the scraper's life. exporter_metrics adds build and process metrics.
+ * Caller frees with scraper_free(). */
+struct scraper *scraper_new(struct registry *registry, bool exporter_metrics);
+void scraper_free(struct scraper *s);
+
+/* Collects and renders into out (appended). Concurrent callers are serialised. Returns how many
+ * collectors succeeded; the body is complete either way. */
+size_t scraper_run(struct scraper *s, enum expo_format format, int64_t deadline_ns,
+		   struct buf *out);
+
+/* False while a scrape has been running longer than stuck_ns (a collector hangs in the kernel). */
+bool scraper_healthy(struct scraper *s, int64_t now_ns, int64_t stuck_ns);
+
+#endif

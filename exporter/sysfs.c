@@ -1,0 +1,108 @@
+/* Bounded reads of kernel attribute files relative to root fds.
+ *
+ * sysfs attributes must be read with a single read(): the kernel formats the whole value on the
+ * first read and a second read at a non-zero offset can see a different, newer value, so stdio
+ * (which may split reads) is never used here. Reported file sizes are meaningless (4096). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "parse.h"
+#include "sysfs.h"
+
+ssize_t
+sysfs_read_str(int dirfd, const char *rel, char *buf, size_t size)
+{
+	struct stat st;
+	ssize_t r;
+
+	if (size < 2)
+		return -EINVAL;
+	/* O_NONBLOCK: a FIFO planted where an attribute should be must not hang the scrape. */
+	int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	r = read(fd, buf, size - 1);
+	if (r < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((size_t)r == size - 1) {
+		r = -EFBIG;
+		goto out;
+	}
+	if (r > 0 && buf[r - 1] == '\n')
+		r--;
+	buf[r] = '\0';
+out:
+	(void)close(fd);
+	return r;
+}
+
+int
+sysfs_read_u64(int dirfd, const char *rel, int base, uint64_t max, uint64_t *ret_value)
+{
+	char buf[64];
+
+	ssize_t n = sysfs_read_str(dirfd, rel, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n != strlen(buf))
+		return -EINVAL; /* embedded NUL */
+	return parse_u64(buf, base, max, ret_value);
+}
+
+ssize_t
+sysfs_link_name(int dirfd, const char *rel, char *buf, size_t size)
+{
+	char target[4096];
+
+	ssize_t n = readlinkat(dirfd, rel, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n == sizeof(target) - 1)
+		return -EFBIG;
+	target[n] = '\0';
+	while (n > 1 && target[n - 1] == '/')
+		target[--n] = '\0';
+	const char *base = strrchr(target, '/');
+	base = base == NULL ? target : base + 1;
+	size_t len = strlen(base);
+	if (len == 0 || len >= size)
+		return len == 0 ? -EINVAL : -EFBIG;
+	memcpy(buf, base, len + 1);
+	return (ssize_t)len;
+}
+
+int
+sysfs_opendir(int dirfd, const char *rel, DIR **ret_dir)
+{
+	int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		int r = -errno;
+		(void)close(fd);
+		return r;
+	}
+	*ret_dir = d;
+	return 0;
+}
+
+int
+sysfs_open_dir_fd(int dirfd, const char *rel)
+{
+	int fd = openat(dirfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}

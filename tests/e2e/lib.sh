@@ -1,0 +1,47 @@
+# Shared helpers for the end-to-end scripts (sourced, POSIX sh).
+
+# Series whose values change from run to run; left out of golden comparisons.
+VOLATILE_FAMILIES="gpu_sriov_scrape_collector_duration_seconds gpu_sriov_build_info process_cpu_seconds_total process_start_time_seconds"
+
+# Removes the volatile families (samples, HELP and TYPE lines) from stdin.
+filter_volatile() {
+	awk -v fams="$VOLATILE_FAMILIES" '
+		BEGIN { n = split(fams, a, " "); for (i = 1; i <= n; i++) drop[a[i]] = 1 }
+		/^# (HELP|TYPE) / { if ($3 in drop) next; print; next }
+		{ name = $0; sub(/[{ ].*/, "", name); if (name in drop) next; print }'
+}
+
+# Arguments that point the exporter at a fixture scenario directory.
+fixture_args() {
+	d=$1
+	echo "--path.sysfs=$d/sys --path.procfs=$d/proc --path.rootfs=$d/root"
+}
+
+# Starts the exporter in the background on 127.0.0.1:0 with the given arguments and sets PID and
+# PORT (read from its "listening on" log line). Log goes to $WORK/exporter.log.
+start_exporter() {
+	bin=$1
+	shift
+	: > "$WORK/exporter.log"
+	"$bin" --web.listen-address=127.0.0.1:0 "$@" 2>"$WORK/exporter.log" &
+	PID=$!
+	PORT=""
+	i=0
+	while [ $i -lt 100 ]; do
+		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/exporter.log" | head -n 1)
+		[ -n "$PORT" ] && return 0
+		kill -0 $PID 2>/dev/null || break
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "exporter did not start:" >&2
+	cat "$WORK/exporter.log" >&2
+	return 1
+}
+
+stop_exporter() {
+	[ -n "${PID:-}" ] || return 0
+	kill -TERM "$PID" 2>/dev/null
+	wait "$PID" 2>/dev/null
+	PID=""
+}

@@ -1,0 +1,314 @@
+/* Unit tests for the exposition builder and renderer: names, escaping, number formatting, sorting,
+ * duplicates, merging, and the OpenMetrics differences. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "expo.h"
+
+static char *
+render(struct expo *e, enum expo_format f)
+{
+	struct buf b = BUF_INIT;
+	size_t len;
+
+	expo_render(e, f, &b);
+	return buf_steal(&b, &len);
+}
+
+static void
+assert_value(double v, const char *want)
+{
+	char buf[32];
+
+	expo_format_value(v, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
+static void
+test_values(void **state)
+{
+	(void)state;
+	assert_value(0, "0");
+	assert_value(-0.0, "0");
+	assert_value(1, "1");
+	assert_value(-7, "-7");
+	assert_value(65536, "65536");
+	assert_value(9007199254740991.0, "9007199254740991");
+	assert_value(18446744073709551615.0, "1.8446744073709552e+19");
+	assert_value(0.1, "0.1");
+	assert_value(1.5e-9, "1.5e-09");
+	assert_value(0.30000000000000004, "0.30000000000000004");
+	assert_value(1.0 / 3.0, "0.33333333333333331");
+	assert_value(NAN, "NaN");
+	assert_value(INFINITY, "+Inf");
+	assert_value(-INFINITY, "-Inf");
+}
+
+static void
+test_values_round_trip(void **state)
+{
+	(void)state;
+	/* Every printed value parses back to the same double. */
+	double samples[] = {0.1, 2.0 / 3.0, 1e300, 5e-324, 123456.789, 1e15 + 0.5, 3.14159};
+	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		char buf[32];
+		expo_format_value(samples[i], buf, sizeof(buf));
+		assert_true(strtod(buf, NULL) == samples[i]);
+	}
+}
+
+static void
+test_text_basic(void **state)
+{
+	struct expo *e = expo_new();
+
+	(void)state;
+	assert_int_equal(expo_add(e, "b_metric", EXPO_GAUGE, "B help.", 2,
+				  EXPO_LABELS({"pci_address", "0000:00:02.1"})),
+			 0);
+	assert_int_equal(expo_add(e, "b_metric", EXPO_GAUGE, "B help.", 1,
+				  EXPO_LABELS({"pci_address", "0000:00:02.0"})),
+			 0);
+	assert_int_equal(expo_add(e, "a_seconds_total", EXPO_COUNTER, "A help.", 1.5, NULL, 0), 0);
+	char *out = render(e, EXPO_FORMAT_TEXT);
+	assert_string_equal(out, "# HELP a_seconds_total A help.\n"
+				 "# TYPE a_seconds_total counter\n"
+				 "a_seconds_total 1.5\n"
+				 "# HELP b_metric B help.\n"
+				 "# TYPE b_metric gauge\n"
+				 "b_metric{pci_address=\"0000:00:02.0\"} 1\n"
+				 "b_metric{pci_address=\"0000:00:02.1\"} 2\n");
+	free(out);
+	expo_free(e);
+}
+
+static void
+test_openmetrics(void **state)
+{
+	struct expo *e = expo_new();
+
+	(void)state;
+	assert_int_equal(expo_add(e, "a_seconds_total", EXPO_COUNTER, "Says \"hi\".", 3, NULL, 0), 0);
+	assert_int_equal(expo_add(e, "g", EXPO_GAUGE, "G.", NAN, NULL, 0), 0);
+	char *out = render(e, EXPO_FORMAT_OPENMETRICS);
+	assert_string_equal(out, "# TYPE a_seconds counter\n"
+				 "# HELP a_seconds Says \\\"hi\\\".\n"
+				 "a_seconds_total 3\n"
+				 "# TYPE g gauge\n"
+				 "# HELP g G.\n"
+				 "g NaN\n"
+				 "# EOF\n");
+	free(out);
+	expo_free(e);
+}
+
+static void
+test_empty(void **state)
+{
+	struct expo *e = expo_new();
+
+	(void)state;
+	char *out = render(e, EXPO_FORMAT_TEXT);
+	assert_string_equal(out, "");
+	free(out);
+	out = render(e, EXPO_FORMAT_OPENMETRICS);
+	assert_string_equal(out, "# EOF\n");
+	free(out);
+	expo_free(e);
+}
+
+static void
+test_escaping(void **state)
+{
+	struct expo *e = expo_new();
+
+	(void)state;
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "Back\\slash, new\nline, \"quote\".", 1,
+				  EXPO_LABELS({"v", "a\\b\"c\nd"})),
+			 0);
+	char *out = render(e, EXPO_FORMAT_TEXT);
+	/* Text 0.0.4 HELP escapes backslash and newline but not the double quote. */
+	assert_string_equal(out, "# HELP m Back\\\\slash, new\\nline, \"quote\".\n"
+				 "# TYPE m gauge\n"
+				 "m{v=\"a\\\\b\\\"c\\nd\"} 1\n");
+	free(out);
+	out = render(e, EXPO_FORMAT_OPENMETRICS);
+	assert_non_null(strstr(out, "# HELP m Back\\\\slash, new\\nline, \\\"quote\\\".\n"));
+	assert_non_null(strstr(out, "m{v=\"a\\\\b\\\"c\\nd\"} 1\n"));
+	free(out);
+	expo_free(e);
+}
+
+static void
+test_utf8_sanitised(void **state)
+{
+	struct expo *e = expo_new();
+
+	(void)state;
+	/* Valid multi-byte text stays; stray, overlong and surrogate bytes become U+FFFD. */
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "H.", 1,
+				  EXPO_LABELS({"name", "caf\xc3\xa9 \xff \xc0\xaf \xed\xa0\x80 \xe2\x82"})),
+			 0);
+	char *out = render(e, EXPO_FORMAT_TEXT);
+	assert_non_null(strstr(out, "m{name=\"caf\xc3\xa9 \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd "
+				    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\"} 1\n"));
+	free(out);
+	expo_free(e);
+}
+
+static void
+test_invalid_names(void **state)
+{
+	struct expo *e = expo_new();
+
+	(void)state;
+	assert_int_equal(expo_add(e, "9lives", EXPO_GAUGE, "H.", 1, NULL, 0), -EINVAL);
+	assert_int_equal(expo_add(e, "has:colon", EXPO_GAUGE, "H.", 1, NULL, 0), -EINVAL);
+	assert_int_equal(expo_add(e, "", EXPO_GAUGE, "H.", 1, NULL, 0), -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "", 1, NULL, 0), -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, NULL, 1, NULL, 0), -EINVAL);
+	assert_int_equal(expo_add(e, "x_total", EXPO_GAUGE, "H.", 1, NULL, 0), -EINVAL);
+	assert_int_equal(expo_add(e, "x", EXPO_COUNTER, "H.", 1, NULL, 0), -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"__reserved", "v"})),
+			 -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a-b", "v"})),
+			 -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", "v"}, {"a", "w"})),
+			 -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", NULL})), -EINVAL);
+	assert_int_equal(expo_samples(e), 0);
+	assert_int_equal(expo_error(e), -EINVAL);
+	expo_free(e);
+}
+
+static void
+test_family_mismatch(void **state)
+{
+	struct expo *e = expo_new();
+
+	(void)state;
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "H.", 1, NULL, 0), 0);
+	assert_int_equal(expo_error(e), 0);
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "Other help.", 2, EXPO_LABELS({"a", "b"})),
+			 -EINVAL);
+	assert_int_equal(expo_samples(e), 1);
+	assert_int_equal(expo_error(e), -EINVAL);
+	expo_free(e);
+}
+
+static void
+test_duplicates_dropped(void **state)
+{
+	struct expo *e = expo_new();
+
+	(void)state;
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", "x"})), 0);
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "H.", 2, EXPO_LABELS({"a", "x"})), 0);
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "H.", 3, EXPO_LABELS({"a", "y"})), 0);
+	assert_int_equal(expo_sort(e), 1);
+	assert_int_equal(expo_samples(e), 2);
+	char *out = render(e, EXPO_FORMAT_TEXT);
+	assert_non_null(strstr(out, "m{a=\"y\"} 3\n"));
+	assert_null(strstr(out, "m{a=\"x\"} 1\nm{a=\"x\"}"));
+	free(out);
+	expo_free(e);
+}
+
+static void
+test_sort_by_labels(void **state)
+{
+	struct expo *e = expo_new();
+
+	(void)state;
+	/* A shorter label set sorts before a longer one that starts the same. */
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "H.", 3, EXPO_LABELS({"a", "1"}, {"b", "2"})),
+			 0);
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "H.", 2, EXPO_LABELS({"a", "1"})), 0);
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "H.", 1, NULL, 0), 0);
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "H.", 4, EXPO_LABELS({"a", "0"})), 0);
+	char *out = render(e, EXPO_FORMAT_TEXT);
+	assert_string_equal(out, "# HELP m H.\n# TYPE m gauge\n"
+				 "m 1\n"
+				 "m{a=\"0\"} 4\n"
+				 "m{a=\"1\"} 2\n"
+				 "m{a=\"1\",b=\"2\"} 3\n");
+	free(out);
+	expo_free(e);
+}
+
+static void
+test_merge(void **state)
+{
+	struct expo *dst = expo_new(), *src = expo_new(), *bad = expo_new();
+
+	(void)state;
+	assert_int_equal(expo_add(dst, "m", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"c", "a"})), 0);
+	assert_int_equal(expo_add(src, "m", EXPO_GAUGE, "H.", 2, EXPO_LABELS({"c", "b"})), 0);
+	assert_int_equal(expo_add(src, "n", EXPO_GAUGE, "N.", 3, NULL, 0), 0);
+	expo_merge(dst, src);
+	assert_int_equal(expo_samples(src), 0);
+	assert_int_equal(expo_samples(dst), 3);
+	assert_int_equal(expo_error(dst), 0);
+	/* Same family, other help: dst keeps its own, records the error. */
+	assert_int_equal(expo_add(bad, "n", EXPO_GAUGE, "Different.", 4, EXPO_LABELS({"x", "y"})), 0);
+	expo_merge(dst, bad);
+	assert_int_equal(expo_samples(dst), 3);
+	assert_int_equal(expo_error(dst), -EINVAL);
+	char *out = render(dst, EXPO_FORMAT_TEXT);
+	assert_string_equal(out, "# HELP m H.\n# TYPE m gauge\nm{c=\"a\"} 1\nm{c=\"b\"} 2\n"
+				 "# HELP n N.\n# TYPE n gauge\nn 3\n");
+	free(out);
+	expo_free(dst);
+	expo_free(src);
+	expo_free(bad);
+}
+
+static void
+test_many_families(void **state)
+{
+	struct expo *e = expo_new();
+
+	(void)state;
+	/* Growth past the initial capacities keeps every sample, in order. */
+	for (int i = 99; i >= 0; i--) {
+		char name[16], v[16];
+		(void)snprintf(name, sizeof(name), "f%03d", i);
+		for (int j = 0; j < 20; j++) {
+			(void)snprintf(v, sizeof(v), "%02d", j);
+			assert_int_equal(expo_add(e, name, EXPO_GAUGE, "H.", j, EXPO_LABELS({"i", v})), 0);
+		}
+	}
+	assert_int_equal(expo_samples(e), 2000);
+	char *out = render(e, EXPO_FORMAT_TEXT);
+	assert_true(strncmp(out, "# HELP f000 H.\n# TYPE f000 gauge\nf000{i=\"00\"} 0\n", 45) == 0);
+	assert_non_null(strstr(out, "f099{i=\"19\"} 19\n"));
+	free(out);
+	expo_free(e);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_values_round_trip),
+		cmocka_unit_test(test_text_basic),
+		cmocka_unit_test(test_openmetrics),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_utf8_sanitised),
+		cmocka_unit_test(test_invalid_names),
+		cmocka_unit_test(test_family_mismatch),
+		cmocka_unit_test(test_duplicates_dropped),
+		cmocka_unit_test(test_sort_by_labels),
+		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_many_families),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
