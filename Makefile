@@ -13,7 +13,7 @@ BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 # Debian packages: what building needs, and what the test suites add.
 DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libpci-dev \
 	libdrm-dev libudev-dev
-DEB_TEST := libcmocka-dev prometheus curl systemd
+DEB_TEST := libcmocka-dev prometheus curl systemd python3
 
 PKGS := libmicrohttpd libsystemd zlib
 
@@ -91,7 +91,7 @@ update-golden: $(BIN)
 	@sh tests/e2e/golden.sh --update $(BIN)
 
 http-test: $(BIN)
-	@sh tests/e2e/http.sh $(BIN)
+	@bash tests/e2e/http.sh $(BIN)
 
 systemd-check: $(BIN)
 	@sh tests/e2e/systemd.sh $(BIN)
