@@ -1,0 +1,21 @@
+#!/bin/sh
+# Fails on functions the house style bans (unbounded or unchecked parsing and copying, shelling
+# out) and on absolute system paths outside main.c and the flag defaults.
+status=0
+files=$(ls exporter/*.c exporter/*.h collectors/*.c collectors/*.h)
+banned='\b(atoi|atol|atoll|atof|sscanf|strtok|sprintf|vsprintf|strcpy|strcat|strncpy|gets|system|popen)[[:space:]]*\('
+if grep -nE "$banned" $files; then
+	echo "checksrc: banned function above (see house-style.md 3.6)"
+	status=1
+fi
+paths='"/(sys|proc|var/lib/dkms|etc/pve|dev|lib/modules)(/[^" ]*)?"'
+if grep -nE "$paths" $(echo "$files" | grep -v -e exporter/main.c -e exporter/flags.c); then
+	echo "checksrc: absolute system path above; go through the root fds (house-style.md 3.4)"
+	status=1
+fi
+if grep -nE '^\s*//' $files; then
+	echo "checksrc: use /* */ comments"
+	status=1
+fi
+[ $status -eq 0 ] && echo "checksrc: clean ($(echo "$files" | wc -w) files)"
+exit $status
