@@ -16,6 +16,7 @@ DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev lib
 DEB_TEST := libcmocka-dev prometheus curl systemd python3
 
 PKGS := libmicrohttpd libsystemd zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
 	-Wcast-qual -Wwrite-strings -Wformat=2 -Wimplicit-fallthrough -Wundef -Wvla -Wsign-compare
@@ -24,10 +25,12 @@ WERROR ?= $(if $(CI),-Werror,)
 SANITIZE ?=
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer,)
 
-CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -MMD -MP \
-	$(WARN) $(WERROR) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDFLAGS += $(SANFLAGS)
+# OPT is the optimisation level; CFLAGS and LDFLAGS from the command line are added last.
+OPT ?= -O2 -g
+ALL_CFLAGS = $(OPT) -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong -MMD -MP \
+	$(WARN) $(WERROR) $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS) \
+	$(EXTRA_CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 LIB_SRC := $(filter-out exporter/main.c,$(wildcard exporter/*.c)) $(wildcard collectors/*.c)
@@ -44,9 +47,9 @@ all: $(BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/exporter/version.o: CFLAGS += -DVERSION='"$(VERSION)"' -DREVISION='"$(REVISION)"' \
+$(BUILD)/obj/exporter/version.o: EXTRA_CFLAGS = -DVERSION='"$(VERSION)"' -DREVISION='"$(REVISION)"' \
 	-DBRANCH='"$(BRANCH)"' -DBUILD_DATE='"$(BUILD_DATE)"'
 # version.o carries the git revision: rebuild it whenever HEAD moves.
 $(BUILD)/obj/exporter/version.o: $(wildcard .git/HEAD .git/index) VERSION
@@ -55,12 +58,12 @@ $(BUILD)/libexporter.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BIN): $(BUILD)/obj/exporter/main.o $(BUILD)/libexporter.a
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libexporter.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iexporter -Icollectors -DTEST_DATA_DIR='"$(CURDIR)/tests/fixtures"' \
-		$(LDFLAGS) $< $(BUILD)/libexporter.a $(LDLIBS) -lcmocka -o $@
+	$(CC) $(ALL_CFLAGS) -Iexporter -Icollectors -DTEST_DATA_DIR='"$(CURDIR)/tests/fixtures"' \
+		$(ALL_LDFLAGS) $< $(BUILD)/libexporter.a $(LDLIBS) -lcmocka -o $@
 
 deps-build:
 	@sh tests/tools/deps.sh $(DEB_BUILD)
@@ -80,7 +83,7 @@ test-unit: unit
 
 # The unit tests and the --once golden runs again, built with AddressSanitizer and UBSan.
 test-asan:
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=address,undefined CFLAGS='-O1 -g' \
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=address,undefined OPT='-O1 -g' \
 		test-unit all
 	@sh tests/e2e/golden.sh --once-only $(BUILD)/asan/gpu_sriov_exporter
 
@@ -98,7 +101,7 @@ systemd-check: $(BIN)
 
 checksrc:
 	@sh tests/tools/checksrc.sh
-	@sh tests/tools/check-headers.sh $(CC) "$(CFLAGS)"
+	@sh tests/tools/check-headers.sh $(CC) "$(ALL_CFLAGS)"
 
 # Every suite, each reported as one line, then a "suites: N passed, N failed" summary.
 test: deps
