@@ -65,6 +65,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libexporter.a
 	$(CC) $(ALL_CFLAGS) -Iexporter -Icollectors -DTEST_DATA_DIR='"$(CURDIR)/tests/fixtures"' \
 		$(ALL_LDFLAGS) $< $(BUILD)/libexporter.a $(LDLIBS) -lcmocka -o $@
 
+# test_http replaces scraper_run to control timing.
+$(BUILD)/tests/test_http: ALL_LDFLAGS += -Wl,--wrap=scraper_run
+
 deps-build:
 	@sh tests/tools/deps.sh $(DEB_BUILD)
 

@@ -1,0 +1,224 @@
+/* HTTP server tests that need control over timing: the concurrent-scrape limit (503) and the
+ * health answer while a scrape hangs. scraper_run is replaced at link time (--wrap) by one that
+ * blocks until the test releases it. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "http.h"
+#include "listen.h"
+#include "parse.h"
+
+size_t __wrap_scraper_run(struct scraper *s, enum expo_format format, int64_t deadline_ns,
+			  struct buf *out);
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static int entered;
+static bool released;
+static bool stuck;
+
+size_t
+__wrap_scraper_run(struct scraper *s, enum expo_format format, int64_t deadline_ns,
+		   struct buf *out)
+{
+	(void)s;
+	(void)deadline_ns;
+	(void)pthread_mutex_lock(&lock);
+	entered++;
+	stuck = true;
+	(void)pthread_cond_broadcast(&cond);
+	while (!released)
+		(void)pthread_cond_wait(&cond, &lock);
+	stuck = false;
+	(void)pthread_mutex_unlock(&lock);
+	buf_puts(out, format == EXPO_FORMAT_TEXT ? "fake 1\n" : "fake 1\n# EOF\n");
+	return 1;
+}
+
+static bool
+fake_healthy(void *arg, const char **ret_reason)
+{
+	(void)arg;
+	(void)pthread_mutex_lock(&lock);
+	bool ok = !stuck;
+	(void)pthread_mutex_unlock(&lock);
+	if (!ok)
+		*ret_reason = "collection stuck";
+	return ok;
+}
+
+struct fixture {
+	struct http_server *server;
+	int port;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char bound[64];
+
+	entered = 0;
+	released = false;
+	stuck = false;
+	int fd = listen_open("127.0.0.1:0", bound, sizeof(bound));
+	assert_true(fd >= 0);
+	uint64_t port;
+	assert_int_equal(parse_u64(strrchr(bound, ':') + 1, 10, 65535, &port), 0);
+	f->port = (int)port;
+	int fds[1] = {fd};
+	struct http_options o = {
+		.fds = fds,
+		.nfds = 1,
+		.telemetry_path = "/metrics",
+		.max_requests = 1,
+		.scraper = NULL,
+		.healthy = fake_healthy,
+	};
+	assert_int_equal(http_start(&o, &f->server), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	(void)pthread_mutex_lock(&lock);
+	released = true;
+	(void)pthread_cond_broadcast(&cond);
+	(void)pthread_mutex_unlock(&lock);
+	http_stop(f->server);
+	free(f);
+	return 0;
+}
+
+/* One HTTP/1.0 request; returns the whole response (headers and body), caller frees. */
+static char *
+request(int port, const char *path)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	char req[256];
+	struct buf b = BUF_INIT;
+	char chunk[1024];
+	size_t len;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	ssize_t r;
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_append(&b, chunk, (size_t)r);
+	(void)close(fd);
+	return buf_steal(&b, &len);
+}
+
+struct bg {
+	pthread_t thread;
+	int port;
+	char *response;
+};
+
+static void *
+bg_request(void *arg)
+{
+	struct bg *bg = arg;
+
+	bg->response = request(bg->port, "/metrics");
+	return NULL;
+}
+
+static void
+wait_entered(int n)
+{
+	(void)pthread_mutex_lock(&lock);
+	while (entered < n)
+		(void)pthread_cond_wait(&cond, &lock);
+	(void)pthread_mutex_unlock(&lock);
+}
+
+static void
+release(void)
+{
+	(void)pthread_mutex_lock(&lock);
+	released = true;
+	(void)pthread_cond_broadcast(&cond);
+	(void)pthread_mutex_unlock(&lock);
+}
+
+static void
+test_limit_503(void **state)
+{
+	struct fixture *f = *state;
+	struct bg bg = {.port = f->port};
+
+	assert_int_equal(pthread_create(&bg.thread, NULL, bg_request, &bg), 0);
+	wait_entered(1); /* the first scrape now holds the only slot */
+	char *r = request(f->port, "/metrics");
+	assert_non_null(strstr(r, "HTTP/1.1 503"));
+	assert_non_null(strstr(r, "Content-Type: text/plain; charset=utf-8\r\n"));
+	assert_non_null(
+		strstr(r, "\r\n\r\nLimit of concurrent requests reached (1), try again later.\n"));
+	free(r);
+	release();
+	assert_int_equal(pthread_join(bg.thread, NULL), 0);
+	assert_non_null(strstr(bg.response, "HTTP/1.1 200"));
+	assert_non_null(strstr(bg.response, "\r\n\r\nfake 1\n"));
+	free(bg.response);
+	/* The slot is free again. */
+	r = request(f->port, "/metrics");
+	assert_non_null(strstr(r, "HTTP/1.1 200"));
+	free(r);
+	assert_int_equal(entered, 2);
+}
+
+static void
+test_healthz_while_stuck(void **state)
+{
+	struct fixture *f = *state;
+	struct bg bg = {.port = f->port};
+
+	char *r = request(f->port, "/healthz");
+	assert_non_null(strstr(r, "HTTP/1.1 200"));
+	free(r);
+	assert_int_equal(pthread_create(&bg.thread, NULL, bg_request, &bg), 0);
+	wait_entered(1);
+	/* A hanging scrape does not block /healthz, which reports it. */
+	r = request(f->port, "/healthz");
+	assert_non_null(strstr(r, "HTTP/1.1 503"));
+	assert_non_null(strstr(r, "\r\n\r\ncollection stuck\n"));
+	free(r);
+	/* Nor the landing page. */
+	r = request(f->port, "/");
+	assert_non_null(strstr(r, "HTTP/1.1 200"));
+	free(r);
+	release();
+	assert_int_equal(pthread_join(bg.thread, NULL), 0);
+	free(bg.response);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_limit_503, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_healthz_while_stuck, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
