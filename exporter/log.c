@@ -112,6 +112,10 @@ put_field(struct buf *b, bool *first, const char *key, const char *value)
 
 static void
 vlog(enum log_level level, const char *collector, int err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void
+vlog(enum log_level level, const char *collector, int err, const char *fmt, va_list ap)
 {
 	struct buf line = BUF_INIT;
 	struct buf msg = BUF_INIT;

@@ -107,7 +107,9 @@ is_qtext(char ch)
 static char
 peek(const struct cursor *c)
 {
-	return c->pos < c->len ? c->s[c->pos] : '\0';
+	if (c->pos >= c->len)
+		return '\0';
+	return c->s[c->pos];
 }
 
 static bool
