@@ -287,11 +287,14 @@ expo_sort(struct expo *e)
 {
 	size_t dropped = 0;
 
-	qsort(e->families, e->nfamilies, sizeof(*e->families), cmp_family);
+	/* qsort's array must not be NULL even when empty; an empty builder has none. */
+	if (e->nfamilies > 1)
+		qsort(e->families, e->nfamilies, sizeof(*e->families), cmp_family);
 	e->last = 0;
 	for (size_t i = 0; i < e->nfamilies; i++) {
 		struct family *f = e->families[i];
-		qsort(f->samples, f->nsamples, sizeof(*f->samples), cmp_sample);
+		if (f->nsamples > 1)
+			qsort(f->samples, f->nsamples, sizeof(*f->samples), cmp_sample);
 		size_t out = 0;
 		for (size_t j = 0; j < f->nsamples; j++) {
 			/* qsort is not stable: keep whichever sorts first, drop the rest. */

@@ -221,6 +221,9 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 }
 
 static void
+mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
