@@ -1,5 +1,7 @@
-/* Kernel command line tokenizer. Mirrors the rules of the kernel's next_arg() so the exporter sees
- * parameters exactly as the kernel applied them. */
+/* Kernel command line tokenizer. Splits and groups like the kernel's next_arg() (spaces separate,
+ * double quotes group, the first '=' splits name from value). It is stricter in two ways: every
+ * double quote is dropped (the kernel keeps inner ones), and an unterminated quote is an error
+ * rather than running to the end of the line. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,10 +104,14 @@ get_cb(const char *name, const char *value, void *arg)
 int
 cmdline_get(const char *line, const char *name, char *buf, size_t size)
 {
-	struct get_state st = {name, buf, size, -ENOENT};
+	/* Collect into scratch space: buf is written only when the last occurrence fits. */
+	struct get_state st = {name, xmalloc(size == 0 ? 1 : size), size, -ENOENT};
 
 	int r = cmdline_parse(line, get_cb, &st);
 	if (r < 0 && st.result == -ENOENT)
-		return r;
+		st.result = r;
+	if (st.result >= 0)
+		memcpy(buf, st.buf, (size_t)st.result + 1);
+	free(st.buf);
 	return st.result;
 }

@@ -1,4 +1,4 @@
-/* Parser for the kernel command line (proc/cmdline), following the kernel's own tokenizer:
+/* Parser for the kernel command line (proc/cmdline), close to the kernel's own tokenizer:
  * space-separated, double quotes group spaces and are removed, '-' and '_' are the same in names. */
 #ifndef COLLECTORS_CMDLINE_H
 #define COLLECTORS_CMDLINE_H

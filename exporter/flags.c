@@ -70,6 +70,11 @@ error(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	/* Messages quote argv, which may hold newlines or terminal escapes: keep them one plain line. */
+	for (char *p = err; errlen > 0 && *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	}
 	return -EINVAL;
 }
 

@@ -1,13 +1,16 @@
 #!/bin/sh
-# Runs each cmocka test binary; fails if any fails. The code's log lines (stderr) are shown only
-# for a failing binary. TEST_WRAPPER (e.g. valgrind) may wrap them.
+# Runs each cmocka test binary; fails if any fails. cmocka writes its verdict lines to stderr next
+# to the code's log lines: the verdicts are always shown, the log only for a failing binary.
+# TEST_WRAPPER (e.g. valgrind) may wrap the binaries.
 status=0
 log=$(mktemp)
 for t in "$@"; do
 	echo "--- $(basename "$t")"
-	if ! $TEST_WRAPPER "$t" 2>"$log"; then
-		cat "$log" >&2
-		echo "unit test failed: $t" >&2
+	if $TEST_WRAPPER "$t" 2>"$log"; then
+		grep '^\[' "$log"
+	else
+		cat "$log"
+		echo "unit test failed: $t"
 		status=1
 	fi
 done
