@@ -13,7 +13,7 @@ BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 # Debian packages: what building needs, and what the test suites add.
 DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libpci-dev \
 	libdrm-dev libudev-dev
-DEB_TEST := libcmocka-dev prometheus curl systemd python3
+DEB_TEST := libcmocka-dev prometheus curl systemd python3 clang
 
 PKGS := libmicrohttpd libsystemd zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -40,8 +40,8 @@ BIN := $(BUILD)/gpu_sriov_exporter
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-build run test unit test-unit test-asan golden update-golden http-test \
-	systemd-check checksrc clean
+.PHONY: all deps deps-build run test unit test-unit test-asan build-clang golden update-golden \
+	http-test systemd-check checksrc clean
 
 all: $(BIN)
 
@@ -65,8 +65,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libexporter.a
 	$(CC) $(ALL_CFLAGS) -Iexporter -Icollectors -DTEST_DATA_DIR='"$(CURDIR)/tests/fixtures"' \
 		$(ALL_LDFLAGS) $< $(BUILD)/libexporter.a $(LDLIBS) -lcmocka -o $@
 
-# test_http replaces scraper_run to control timing.
+# These tests replace one function at link time to control timing or state.
 $(BUILD)/tests/test_http: ALL_LDFLAGS += -Wl,--wrap=scraper_run
+$(BUILD)/tests/test_health: ALL_LDFLAGS += -Wl,--wrap=scraper_healthy
 
 deps-build:
 	@sh tests/tools/deps.sh $(DEB_BUILD)
@@ -90,10 +91,18 @@ test-asan:
 		test-unit all
 	@sh tests/e2e/golden.sh --once-only $(BUILD)/asan/gpu_sriov_exporter
 
+# The same code built with clang, warnings as errors: a second compiler finds other mistakes.
+build-clang:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/clang CC=clang WERROR=-Werror all unit
+
 golden: $(BIN)
 	@sh tests/e2e/golden.sh $(BIN)
 
-update-golden: $(BIN)
+update-# The same code built with clang, warnings as errors: a second compiler finds other mistakes.
+build-clang:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/clang CC=clang WERROR=-Werror all unit
+
+golden: $(BIN)
 	@sh tests/e2e/golden.sh --update $(BIN)
 
 http-test: $(BIN)
@@ -109,8 +118,8 @@ checksrc:
 # Every suite, each reported as one line, then a "suites: N passed, N failed" summary.
 test: deps
 	@$(MAKE) --no-print-directory all unit
-	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc test-unit golden http-test \
-		systemd-check test-asan
+	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc build-clang test-unit \
+		golden http-test systemd-check test-asan
 
 clean:
 	rm -rf $(BUILD)

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "flags.h"
+#include "health.h"
 #include "http.h"
 #include "listen.h"
 #include "log.h"
@@ -21,17 +21,9 @@
 #include "xalloc.h"
 
 #define MAX_LISTEN 16
-/* A collection running longer than this is stuck (a read hangs in the kernel): unhealthy. */
-#define STUCK_NS (60LL * 1000000000LL)
 /* The main loop wakes at least this often, so /healthz can tell it is alive. */
 #define TICK_NS 1000000000LL
-#define HEARTBEAT_STALE_NS (5 * TICK_NS)
 #define ONCE_DEADLINE_NS (60LL * 1000000000LL)
-
-struct health {
-	_Atomic int64_t heartbeat;
-	struct scraper *scraper;
-};
 
 #if defined(__x86_64__)
 #define PLATFORM "linux/amd64"
@@ -69,23 +61,6 @@ open_root(const char *flag, const char *path, int *ret_fd)
 	}
 	*ret_fd = fd;
 	return 0;
-}
-
-static bool
-healthy(void *arg, const char **ret_reason)
-{
-	struct health *h = arg;
-	int64_t now = monotonic_ns();
-
-	if (now - atomic_load(&h->heartbeat) > HEARTBEAT_STALE_NS) {
-		*ret_reason = "main loop stalled";
-		return false;
-	}
-	if (!scraper_healthy(h->scraper, now, STUCK_NS)) {
-		*ret_reason = "collection stuck for more than 60s";
-		return false;
-	}
-	return true;
 }
 
 static int
@@ -159,7 +134,7 @@ main_loop(struct health *h, const sigset_t *signals)
 		siginfo_t info;
 		int sig = sigtimedwait(signals, &info, &ts);
 		int64_t now = monotonic_ns();
-		atomic_store(&h->heartbeat, now);
+		health_beat(h, now);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			(void)sd_notify(0, "STOPPING=1");
@@ -169,7 +144,7 @@ main_loop(struct health *h, const sigset_t *signals)
 			log_info("received SIGHUP: nothing to reload");
 		const char *reason = NULL;
 		if (watchdog && now >= next_ping) {
-			if (healthy(h, &reason)) {
+			if (health_check_at(h, now, &reason)) {
 				(void)sd_notify(0, "WATCHDOG=1");
 				next_ping = now + (int64_t)wd_usec * 500;
 			} else {
@@ -199,15 +174,14 @@ serve(const struct config *cfg, struct scraper *s, struct registry *r)
 	if (open_listeners(cfg, fds, &nfds) < 0)
 		return 1;
 	registry_init_all(r);
-	atomic_store(&h.heartbeat, monotonic_ns());
-	h.scraper = s;
+	health_init(&h, s, monotonic_ns());
 	struct http_options o = {
 		.fds = fds,
 		.nfds = nfds,
 		.telemetry_path = cfg->telemetry_path,
 		.max_requests = cfg->max_requests,
 		.scraper = s,
-		.healthy = healthy,
+		.healthy = health_check,
 		.health_arg = &h,
 	};
 	int err = http_start(&o, &server);

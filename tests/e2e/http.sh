@@ -129,6 +129,36 @@ check "disable-exporter-metrics drops build_info" sh -c "! grep -q '^gpu_sriov_b
 check "disable-exporter-metrics keeps collectors" grep -q '^gpu_sriov_iommu_enabled 1$' "$WORK/b"
 stop_exporter
 
+# Logs: the garbage fixture makes collectors skip values, which they log once each.
+garbage="$here/../fixtures/garbage_values"
+# shellcheck disable=SC2046
+"$bin" --once --log.format=json $(fixture_args "$garbage") >/dev/null 2>"$WORK/json.log"
+check "json log lines parse as JSON objects with level and msg" python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines, "no log lines"
+for l in lines:
+    o = json.loads(l)
+    assert o["level"] in ("debug", "info", "warn", "error") and o["msg"], l
+' "$WORK/json.log"
+check "json log names the collector" grep -q '"collector":"iommu"' "$WORK/json.log"
+# shellcheck disable=SC2046
+"$bin" --once $(fixture_args "$garbage") >/dev/null 2>"$WORK/logfmt.log"
+check "logfmt log has level, collector, msg, err" \
+	grep -q '^ts=[^ ]* level=warn collector=iommu msg="skipping unusable value from kernel/iommu_groups/1/type" err="Invalid argument"$' "$WORK/logfmt.log"
+check "each bad value logged once per run" test "$(grep -c 'iommu_groups/1/type' "$WORK/logfmt.log")" = 1
+# shellcheck disable=SC2046
+start_exporter "$bin" $(fixture_args "$garbage") || exit 1
+for i in 1 2 3; do fetch "http://127.0.0.1:$PORT/metrics" >/dev/null; done
+check "a bad value is logged once across scrapes" \
+	test "$(grep -c 'iommu_groups/1/type' "$WORK/exporter.log")" = 1
+check "and still counted in every scrape" \
+	grep -q '^gpu_sriov_scrape_collector_skipped_values{collector="iommu"} 3$' "$WORK/b"
+stop_exporter
+# shellcheck disable=SC2046
+"$bin" --once --log.level=error $(fixture_args "$garbage") >/dev/null 2>"$WORK/quiet.log"
+check "--log.level=error hides warnings" test ! -s "$WORK/quiet.log"
+
 # Command-line errors: one line, exit 2, nothing started.
 cli_error() { # cli_error ARGS...: exit 2 with exactly one line on stderr naming the problem
 	"$bin" "$@" >"$WORK/out" 2>"$WORK/err"
