@@ -19,6 +19,19 @@ check_bounds(const char *s, const char *end)
 	return *end == '\0' ? 0 : -EINVAL;
 }
 
+/* Verdict on one strto* call. Junk after the digits outranks overflow: "99999999999999999999x" is
+ * not a number at all, so it is -EINVAL rather than -ERANGE. */
+static int
+conversion_result(const char *s, const char *end, int err)
+{
+	int r = check_bounds(s, end);
+	if (r < 0)
+		return r;
+	if (err == ERANGE)
+		return -ERANGE;
+	return err != 0 ? -EINVAL : 0;
+}
+
 static int
 check_start(const char *s, int base, bool allow_sign)
 {
@@ -40,11 +53,7 @@ parse_u64(const char *s, int base, uint64_t max, uint64_t *ret)
 	char *end = NULL;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, base);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (errno != 0)
-		return -EINVAL;
-	r = check_bounds(s, end);
+	r = conversion_result(s, end, errno);
 	if (r < 0)
 		return r;
 	if (v > max)
@@ -65,11 +74,7 @@ parse_i64(const char *s, int base, int64_t min, int64_t max, int64_t *ret)
 	char *end = NULL;
 	errno = 0;
 	long long v = strtoll(s, &end, base);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (errno != 0)
-		return -EINVAL;
-	r = check_bounds(s, end);
+	r = conversion_result(s, end, errno);
 	if (r < 0)
 		return r;
 	if (v < min || v > max)
@@ -91,9 +96,7 @@ parse_double(const char *s, double *ret)
 	char *end = NULL;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno == ERANGE)
-		return -ERANGE;
-	int r = check_bounds(s, end);
+	int r = conversion_result(s, end, errno);
 	if (r < 0)
 		return r;
 	if (!isfinite(v))

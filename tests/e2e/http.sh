@@ -7,18 +7,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 fixture="$here/../fixtures/host_n150"
 WORK=$(mktemp -d)
 trap 'stop_exporter; rm -rf "$WORK"' EXIT
-passed=0
-failed=0
-
-check() { # check NAME COMMAND...: the command's exit status is the verdict
-	name=$1
-	shift
-	if "$@"; then
-		passed=$((passed + 1)); echo "ok   $name"
-	else
-		failed=$((failed + 1)); echo "FAIL $name"
-	fi
-}
 # fetch ARGS...: curl into $WORK/h (headers) and $WORK/b (body); prints the status code.
 fetch() {
 	curl -s -o "$WORK/b" -D "$WORK/h" -w '%{http_code}' "$@"
@@ -180,5 +168,4 @@ check "--help exits 0" sh -c "'$bin' --help >'$WORK/help' && grep -q -- '--web.l
 check "--help documents every collector" sh -c "grep -q -- '--\[no-\]collector.iommu' '$WORK/help' && grep -q -- '--\[no-\]collector.kernel' '$WORK/help'"
 check "--version" sh -c "'$bin' --version | grep -q '^gpu_sriov_exporter, version '"
 
-echo "http: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+report http

@@ -45,3 +45,35 @@ stop_exporter() {
 	wait "$PID" 2>/dev/null
 	PID=""
 }
+
+# check NAME COMMAND...: runs one assertion; the command's exit status is the verdict.
+passed=0
+failed=0
+check() {
+	name=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "ok   $name"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name"
+	fi
+}
+
+# report SUITE: prints "SUITE: N passed, N failed"; fails when any check failed.
+report() {
+	echo "$1: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
+
+# wait_for FILE PATTERN: waits up to 10 s for PATTERN to appear in FILE.
+wait_for() {
+	i=0
+	while [ $i -lt 100 ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}

@@ -10,22 +10,6 @@ fixture="$here/../fixtures/host_n150"
 WORK=$(mktemp -d)
 listener=""
 trap 'stop_exporter; [ -n "$listener" ] && kill $listener 2>/dev/null; rm -rf "$WORK"' EXIT
-passed=0
-failed=0
-check() {
-	name=$1
-	shift
-	if "$@"; then passed=$((passed + 1)); echo "ok   $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
-}
-wait_for() { # wait_for FILE PATTERN: up to 10 s
-	i=0
-	while [ $i -lt 100 ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # verify needs ExecStart to exist: point the units at the binary under test.
 mkdir -p "$WORK/units/gpu-sriov-exporter.service.d"
@@ -78,5 +62,4 @@ stop_exporter
 check "--web.systemd-socket without sockets exits 1" test $? -eq 1
 check "and says why" grep -q "no usable listening sockets" "$WORK/nosock.log"
 
-echo "systemd: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+report systemd

@@ -166,6 +166,8 @@ test_u64_range(void **state)
 	/* 2^64 */
 	assert_u64_fail("18446744073709551616", 10, UINT64_MAX, -ERANGE);
 	assert_u64_fail("99999999999999999999999", 10, UINT64_MAX, -ERANGE);
+	/* Junk outranks overflow: this is not a number at all. */
+	assert_u64_fail("99999999999999999999999x", 10, UINT64_MAX, -EINVAL);
 	assert_u64_ok("100", 10, 100, 100);
 	assert_u64_fail("101", 10, 100, -ERANGE);
 	assert_u64_ok("0", 10, 0, 0);
