@@ -13,7 +13,7 @@ BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 # Debian packages: what building needs, and what the test suites add.
 DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libpci-dev \
 	libdrm-dev libudev-dev
-DEB_TEST := libcmocka-dev prometheus curl systemd python3 clang
+DEB_TEST := libcmocka-dev prometheus curl systemd python3 clang dkms
 
 PKGS := libmicrohttpd libsystemd zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
