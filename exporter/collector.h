@@ -16,6 +16,12 @@ struct roots {
 	int root;
 };
 
+/* Command-line settings collectors use; validated by the flag parser. Borrowed from main(). */
+struct collector_options {
+	const char *const *expected_vfs; /* "BDF=N" from --sriov.expected-vfs */
+	size_t nexpected_vfs;
+};
+
 struct collector;
 
 struct collector_ops {
@@ -37,6 +43,8 @@ void *collector_get_data(const struct collector *c);
 /* The roots given to init, valid for the collector's lifetime. */
 const struct roots *collector_roots(const struct collector *c);
 const char *collector_name(const struct collector *c);
+/* The command-line settings; never NULL (empty when none were given). */
+const struct collector_options *collector_options(const struct collector *c);
 
 /* Reports one value skipped because the system returned unusable data (garbage, a directory or
  * FIFO where a file should be, a dangling link). what names the source, e.g. a relative path; err

@@ -21,6 +21,12 @@ enum flag_kind {
 	FLAG_VERSION,
 };
 
+/* Checks one value of a list flag; hint completes "is not ..." in the error. */
+struct list_check {
+	bool (*ok)(const char *value);
+	const char *hint;
+};
+
 struct flag {
 	const char *name;
 	enum flag_kind kind;
@@ -28,35 +34,61 @@ struct flag {
 	const char *placeholder;
 	const char *def; /* shown in --help */
 	const char *help;
+	size_t count_offset;             /* FLAG_LIST: where the count lives */
+	const struct list_check *check; /* FLAG_LIST */
 };
 
 #define OFF(field) offsetof(struct config, field)
 
+static bool
+listen_ok(const char *v)
+{
+	char host[256], port[8];
+	return flags_split_address(v, host, sizeof(host), port, sizeof(port)) == 0;
+}
+
+static bool
+expected_vfs_ok(const char *v)
+{
+	char bdf[PARSE_BDF_SIZE];
+	unsigned n;
+	return parse_bdf_count(v, bdf, &n) == 0;
+}
+
+static const struct list_check listen_check = {
+	listen_ok, "[HOST]:PORT (IPv6 in brackets, port 0-65535)"};
+static const struct list_check expected_vfs_check = {
+	expected_vfs_ok, "BDF=N (e.g. 0000:00:02.0=7, N 0-65535)"};
+
 static const struct flag flags[] = {
 	{"web.listen-address", FLAG_LIST, OFF(listen), "[HOST]:PORT", ":" DEFAULT_PORT,
-	 "Address to listen on for HTTP requests. Repeatable."},
+	 "Address to listen on for HTTP requests. Repeatable.", OFF(nlisten), &listen_check},
 	{"web.systemd-socket", FLAG_BOOL, OFF(systemd_socket), NULL, "false",
-	 "Use the sockets passed by systemd (socket activation) instead of listening."},
+	 "Use the sockets passed by systemd (socket activation) instead of listening.", 0, NULL},
 	{"web.telemetry-path", FLAG_STRING, OFF(telemetry_path), "PATH", "/metrics",
-	 "Path under which to expose metrics."},
+	 "Path under which to expose metrics.", 0, NULL},
 	{"web.config.file", FLAG_STRING, OFF(web_config_file), "FILE", "",
-	 "Path to a web configuration file (TLS and basic authentication)."},
+	 "Path to a web configuration file (TLS and basic authentication).", 0, NULL},
 	{"web.max-requests", FLAG_COUNT, OFF(max_requests), "N", "40",
-	 "Maximum number of parallel scrape requests; 0 disables the limit."},
+	 "Maximum number of parallel scrape requests; 0 disables the limit.", 0, NULL},
 	{"web.disable-exporter-metrics", FLAG_BOOL, OFF(disable_exporter_metrics), NULL, "false",
-	 "Exclude metrics about the exporter itself (build_info, process_*)."},
-	{"path.sysfs", FLAG_STRING, OFF(sysfs), "PATH", "/sys", "sysfs mount point."},
-	{"path.procfs", FLAG_STRING, OFF(procfs), "PATH", "/proc", "procfs mount point."},
+	 "Exclude metrics about the exporter itself (build_info, process_*).", 0, NULL},
+	{"path.sysfs", FLAG_STRING, OFF(sysfs), "PATH", "/sys", "sysfs mount point.", 0, NULL},
+	{"path.procfs", FLAG_STRING, OFF(procfs), "PATH", "/proc", "procfs mount point.", 0, NULL},
 	{"path.rootfs", FLAG_STRING, OFF(rootfs), "PATH", "/",
-	 "Root of the file system holding /dev, /etc, /var/lib/dkms, /lib/modules, /boot, /run."},
+	 "Root of the file system holding /dev, /etc, /var/lib/dkms, /lib/modules, /boot, /run.", 0, NULL},
+	{"sriov.expected-vfs", FLAG_LIST, OFF(expected_vfs), "BDF=N", "",
+	 "Intended VF count of a PF; overrides what the persistence config (/etc/sysfs.conf, "
+	 "tmpfiles.d, udev rules) says. Repeatable.",
+	 OFF(nexpected_vfs), &expected_vfs_check},
 	{"once", FLAG_BOOL, OFF(once), NULL, "false",
-	 "Collect once, print the text exposition to stdout and exit."},
+	 "Collect once, print the text exposition to stdout and exit.", 0, NULL},
 	{"log.level", FLAG_LEVEL, OFF(log_level), "LEVEL", "info",
-	 "Only log messages with the given severity or above: debug, info, warn, error."},
+	 "Only log messages with the given severity or above: debug, info, warn, error.", 0, NULL},
 	{"log.format", FLAG_FORMAT, OFF(log_format), "FORMAT", "logfmt",
-	 "Output format of log messages: logfmt or json."},
-	{"version", FLAG_VERSION, 0, NULL, NULL, "Show the version and exit."},
-	{"help", FLAG_HELP, 0, NULL, NULL, "Show this help and exit."},
+	 "Output format of log messages: logfmt or json.", 0, NULL},
+	{"version", FLAG_VERSION, 0, NULL, NULL, "Show the version and exit.", 0, NULL},
+	{"help", FLAG_HELP, 0, NULL, NULL, "Show this help and exit.", 0, NULL},
 };
 
 static int
@@ -158,14 +190,13 @@ set_value(const struct flag *f, struct config *c, const char *v, char *err, size
 				     v);
 		return 0;
 	case FLAG_LIST: {
-		char host[256], port[8];
-		if (flags_split_address(v, host, sizeof(host), port, sizeof(port)) < 0)
-			return error(err, errlen,
-				     "flag --%s: '%s' is not [HOST]:PORT (IPv6 in brackets, port "
-				     "0-65535)",
-				     f->name, v);
-		c->listen = xrealloc(c->listen, (c->nlisten + 1) * sizeof(char *));
-		c->listen[c->nlisten++] = v;
+		if (!f->check->ok(v))
+			return error(err, errlen, "flag --%s: '%s' is not %s", f->name, v,
+				     f->check->hint);
+		const char ***list = field;
+		size_t *n = (size_t *)((char *)c + f->count_offset);
+		*list = xrealloc(*list, (*n + 1) * sizeof(char *));
+		(*list)[(*n)++] = v;
 		return 0;
 	}
 	case FLAG_LEVEL:
@@ -348,6 +379,9 @@ out:
 void
 config_free(struct config *c)
 {
+	free(c->expected_vfs);
+	c->expected_vfs = NULL;
+	c->nexpected_vfs = 0;
 	free(c->listen);
 	free(c->collector_enabled);
 	c->listen = NULL;

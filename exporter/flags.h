@@ -35,6 +35,8 @@ struct config {
 	enum log_level log_level;
 	enum log_format log_format;
 	bool *collector_enabled; /* owned, one per descriptor passed to flags_parse() */
+	const char **expected_vfs; /* "BDF=N", validated; array owned, strings borrowed */
+	size_t nexpected_vfs;
 };
 
 /* Parses argv into *ret (defaults applied first). The collectors' names come from ops. Returns 0,

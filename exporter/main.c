@@ -251,6 +251,8 @@ main(int argc, char **argv)
 	if (!cfg.once)
 		log_start(&cfg, ops, nops);
 	struct registry *r = registry_new(ops, nops, cfg.collector_enabled, &roots, NULL);
+	struct collector_options opts = {cfg.expected_vfs, cfg.nexpected_vfs};
+	registry_set_options(r, &opts);
 	struct scraper *s = scraper_new(r, !cfg.disable_exporter_metrics);
 	rc = cfg.once ? run_once(s) : serve(&cfg, s, r);
 	scraper_free(s);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "parse.h"
@@ -102,5 +103,64 @@ parse_double(const char *s, double *ret)
 	if (!isfinite(v))
 		return -ERANGE;
 	*ret = v;
+	return 0;
+}
+
+static bool
+all_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+int
+parse_bdf(const char *s, char *ret)
+{
+	char full[PARSE_BDF_SIZE];
+	size_t n = s == NULL ? 0 : strlen(s);
+
+	if (n == 7) { /* BB:DD.F */
+		(void)snprintf(full, sizeof(full), "0000:%s", s);
+	} else if (n == 12) {
+		memcpy(full, s, 13);
+	} else {
+		return -EINVAL;
+	}
+	if (!all_hex(full, 4) || full[4] != ':' || !all_hex(full + 5, 2) || full[7] != ':' ||
+	    !all_hex(full + 8, 2) || full[10] != '.' || full[11] < '0' || full[11] > '7')
+		return -EINVAL;
+	/* Device numbers stop at 0x1f. */
+	unsigned dev = (unsigned)(isdigit((unsigned char)full[8]) ? full[8] - '0'
+								   : (tolower(full[8]) - 'a' + 10));
+	if (dev > 1)
+		return -EINVAL;
+	for (size_t i = 0; i < 12; i++)
+		ret[i] = (char)tolower((unsigned char)full[i]);
+	ret[12] = '\0';
+	return 0;
+}
+
+int
+parse_bdf_count(const char *s, char *ret_bdf, unsigned *ret_count)
+{
+	char bdf[32];
+	uint64_t n;
+
+	const char *eq = s == NULL ? NULL : strchr(s, '=');
+	if (eq == NULL || (size_t)(eq - s) >= sizeof(bdf))
+		return -EINVAL;
+	memcpy(bdf, s, (size_t)(eq - s));
+	bdf[eq - s] = '\0';
+	char full[PARSE_BDF_SIZE];
+	if (parse_bdf(bdf, full) < 0 || strchr(eq + 1, '\n') != NULL)
+		return -EINVAL;
+	int r = parse_u64(eq + 1, 10, 65535, &n);
+	if (r < 0)
+		return r;
+	memcpy(ret_bdf, full, PARSE_BDF_SIZE);
+	*ret_count = (unsigned)n;
 	return 0;
 }

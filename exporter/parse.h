@@ -12,4 +12,13 @@ int parse_i64(const char *s, int base, int64_t min, int64_t max, int64_t *ret);
 /* A finite decimal number ("10", "9.5"); -EINVAL for NaN, infinities and junk. */
 int parse_double(const char *s, double *ret);
 
+/* A PCI address: "DDDD:BB:DD.F" or "BB:DD.F" (domain 0000), hex in either case. Writes the full
+ * lower-case form into ret (13 bytes) and returns 0, or -EINVAL. */
+#define PARSE_BDF_SIZE 13
+int parse_bdf(const char *s, char *ret);
+
+/* "BDF=N" as in --sriov.expected-vfs: full BDF into ret_bdf (PARSE_BDF_SIZE), N (0..65535) into
+ * ret_count. Returns 0 or -EINVAL / -ERANGE. */
+int parse_bdf_count(const char *s, char *ret_bdf, unsigned *ret_count);
+
 #endif

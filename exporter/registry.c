@@ -12,6 +12,7 @@
 static const struct collector_ops *const all_collectors[] = {
 	&iommu_collector,
 	&kernel_collector,
+	&module_collector,
 };
 
 /* Distinct skipped values remembered per collector, so each is logged once. Past this, further
@@ -21,6 +22,7 @@ static const struct collector_ops *const all_collectors[] = {
 struct collector {
 	const struct collector_ops *ops;
 	const struct roots *roots;
+	const struct collector_options *opts; /* the registry's */
 	void *data;
 	bool enabled;
 	bool ready;       /* init succeeded */
@@ -36,6 +38,7 @@ struct registry {
 	struct collector *c;
 	size_t n;
 	int64_t (*clock)(void);
+	struct collector_options opts;
 };
 
 const struct collector_ops *const *
@@ -67,6 +70,18 @@ const char *
 collector_name(const struct collector *c)
 {
 	return c->ops->name;
+}
+
+const struct collector_options *
+collector_options(const struct collector *c)
+{
+	return c->opts;
+}
+
+void
+registry_set_options(struct registry *r, const struct collector_options *opts)
+{
+	r->opts = *opts;
 }
 
 static uint64_t
@@ -111,6 +126,7 @@ registry_new(const struct collector_ops *const *ops, size_t n, const bool *enabl
 	for (size_t i = 0; i < n; i++) {
 		r->c[i].ops = ops[i];
 		r->c[i].roots = roots;
+		r->c[i].opts = &r->opts;
 		r->c[i].enabled = enabled[i];
 	}
 	return r;

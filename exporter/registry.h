@@ -20,6 +20,8 @@ struct registry;
  * enabled and roots are borrowed for the registry's life. Caller frees with registry_free(). */
 struct registry *registry_new(const struct collector_ops *const *ops, size_t n, const bool *enabled,
 			      const struct roots *roots, int64_t (*clock)(void));
+/* Hands the command-line settings to the collectors (borrowed). Call before the first collect. */
+void registry_set_options(struct registry *r, const struct collector_options *opts);
 /* Runs fini of every initialised collector; NULL-safe. */
 void registry_free(struct registry *r);
 

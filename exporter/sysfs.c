@@ -4,6 +4,7 @@
  * first read and a second read at a non-zero offset can see a different, newer value, so stdio
  * (which may split reads) is never used here. Reported file sizes are meaningless (4096). */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 
 #include "parse.h"
 #include "sysfs.h"
+#include "xalloc.h"
 
 ssize_t
 sysfs_read_str(int dirfd, const char *rel, char *buf, size_t size)
@@ -105,4 +107,54 @@ sysfs_open_dir_fd(int dirfd, const char *rel)
 {
 	int fd = openat(dirfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+ssize_t
+sysfs_read_file(int dirfd, const char *rel, size_t max, char **ret)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t r;
+
+	int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	/* The size may change while reading: read until EOF, never past max. */
+	size_t cap = (size_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1;
+	buf = xmalloc(cap + 1);
+	for (;;) {
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			r = -EFBIG;
+			goto out;
+		}
+		if (len == cap) {
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	buf = NULL;
+	r = (ssize_t)len;
+out:
+	free(buf);
+	(void)close(fd);
+	return r;
 }

@@ -26,4 +26,9 @@ int sysfs_opendir(int dirfd, const char *rel, DIR **ret_dir);
 /* Opens rel below dirfd as an O_PATH directory handle. Caller closes the fd. */
 int sysfs_open_dir_fd(int dirfd, const char *rel);
 
+/* Reads a whole regular file (a config file, not a sysfs attribute) of at most max bytes into a
+ * NUL-terminated buffer the caller frees. Returns the length, -EFBIG when larger than max,
+ * -EINVAL when not a regular file, -errno otherwise. */
+ssize_t sysfs_read_file(int dirfd, const char *rel, size_t max, char **ret);
+
 #endif

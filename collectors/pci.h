@@ -1,0 +1,50 @@
+/* Discovery of GPU PCI functions in sysfs: which are SR-IOV physical functions, which are virtual
+ * functions of which PF, their drivers and IOMMU groups. Shared by the collectors that report per
+ * GPU function; reads only plain attributes and links (never sriov_numvfs, which can block). */
+#ifndef COLLECTORS_PCI_H
+#define COLLECTORS_PCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../exporter/collector.h"
+#include "../exporter/parse.h"
+
+enum pci_role {
+	PCI_ROLE_NONE, /* neither: a GPU without SR-IOV, or a VF seen inside a guest */
+	PCI_ROLE_PF,   /* has sriov_totalvfs */
+	PCI_ROLE_VF,   /* has a physfn link */
+};
+
+struct pci_fn {
+	char bdf[PARSE_BDF_SIZE];
+	enum pci_role role;
+	char pf[PARSE_BDF_SIZE]; /* VF: its PF; "" otherwise */
+	unsigned vf_number;      /* VF: 1-based (virtfn0 is VF 1); 0 when not found */
+	char driver[64];         /* bound driver, "" when unbound */
+	long iommu_group;        /* -1 without an IOMMU group */
+	unsigned vendor;
+	unsigned device;
+	uint32_t class_code;
+};
+
+struct pci_list {
+	struct pci_fn *fns; /* sorted by bdf */
+	size_t n;
+};
+
+/* Lists the display-class (0x03xxxx) functions under sys/bus/pci/devices of sys_fd. Unusable
+ * entries are reported with collector_skip(c, ...) and left out. Caller frees with
+ * pci_list_free(). Returns 0 (an empty list when there is no PCI bus) or -errno. */
+int pci_list_gpus(struct collector *c, int sys_fd, struct pci_list *ret);
+void pci_list_free(struct pci_list *l);
+
+/* The entry for bdf, or NULL. Borrowed from l. */
+const struct pci_fn *pci_find(const struct pci_list *l, const char *bdf);
+
+/* VFs enabled now: the PF's virtfn* links, counted without the device lock that reading
+ * sriov_numvfs takes. Returns the count or -errno. */
+int pci_count_vfs(int sys_fd, const char *pf_bdf);
+
+#endif
