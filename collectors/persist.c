@@ -81,14 +81,18 @@ persist_parse_sysfsconf(const char *line, char *ret_bdf, unsigned *ret_count)
 
 	if (*p == '#' || *p == '\0')
 		return 0;
-	size_t plen = word_len(p);
-	if ((plen == 4 && strncmp(p, "mode", 4) == 0) || (plen == 5 && strncmp(p, "owner", 5) == 0))
+	size_t wlen = word_len(p);
+	if ((wlen == 4 && strncmp(p, "mode", 4) == 0) || (wlen == 5 && strncmp(p, "owner", 5) == 0))
 		return 0;
+	/* "path = value", spaces around '=' optional. */
+	const char *eq = strchr(p, '=');
+	size_t plen = eq != NULL ? (size_t)(eq - p) : wlen;
+	while (plen > 0 && (p[plen - 1] == ' ' || p[plen - 1] == '\t'))
+		plen--;
 	int r = bdf_from_path(p, plen, bdf);
 	if (r <= 0)
 		return r;
-	const char *eq = skip_space(p + plen);
-	if (*eq != '=')
+	if (eq == NULL || memchr(p, ' ', plen) != NULL)
 		return -EINVAL;
 	const char *v = skip_space(eq + 1);
 	size_t vlen = word_len(v);
