@@ -13,6 +13,7 @@ static const struct collector_ops *const all_collectors[] = {
 	&iommu_collector,
 	&kernel_collector,
 	&module_collector,
+	&proxmox_collector,
 };
 
 /* Distinct skipped values remembered per collector, so each is logged once. Past this, further

@@ -1,0 +1,133 @@
+/* proxmox collector: which host PCI functions the Proxmox VE VMs on this node are configured to
+ * take. The failure it exists for: a VM config that passes the GPU's PF (hostpciN: 0000:00:02.0,
+ * or a function-less 00:02 that means every function) makes Proxmox rebind the PF to vfio-pci at
+ * VM start, which disables every VF and breaks all other GPU VMs. Configs are read on each scrape
+ * (they change with qm set); nothing is emitted on hosts without etc/pve. */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../exporter/sysfs.h"
+#include "../exporter/xalloc.h"
+#include "collectors.h"
+#include "pve.h"
+
+static const char help_info[] =
+    "PCI functions a Proxmox VE VM on this node is configured to take (hostpciN in the main "
+    "section of /etc/pve/qemu-server/<vmid>.conf, mapping= resolved for this node, 00:02 "
+    "expanded to every function present); machine is the machine type, i440fx when unset; "
+    "always 1.";
+static const char help_missing[] =
+    "1 for each hostpciN address of a Proxmox VE VM that does not exist on this host (stale "
+    "config, VFs not enabled yet; empty pci_address: a mapping= with no entry for this node).";
+
+static void
+skip_cb(void *arg, const char *what, int err)
+{
+	collector_skip(arg, what, err);
+}
+
+/* An SR-IOV capable display controller: PCI class 0x03xxxx with sriov_totalvfs, which only PFs
+ * have (whatever its value: 0 still means a PF whose driver has VFs off). */
+static bool
+is_sriov_gpu_pf(int sys, const char *bdf)
+{
+	char rel[96];
+	uint64_t class;
+
+	(void)snprintf(rel, sizeof(rel), "bus/pci/devices/%s/class", bdf);
+	if (sysfs_read_u64(sys, rel, 16, 0xffffff, &class) < 0 || (class >> 16) != 0x03)
+		return false;
+	(void)snprintf(rel, sizeof(rel), "bus/pci/devices/%s/sriov_totalvfs", bdf);
+	return faccessat(sys, rel, F_OK, AT_EACCESS) == 0;
+}
+
+/* A (vmid, PF) pair already reported: the same PF may appear in several hostpci entries. */
+static bool
+seen_pf(const struct pve_hostpci *hostpci, size_t upto, size_t addr_upto, const char *bdf)
+{
+	for (size_t i = 0; i <= upto; i++) {
+		const struct pve_hostpci *h = &hostpci[i];
+		size_t n = i == upto ? addr_upto : h->naddresses;
+		for (size_t k = 0; k < n; k++) {
+			if (strcmp(h->addresses[k], bdf) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static void
+emit_entry(struct expo *out, int sys, const struct pve_vm *vm, size_t j, const char *vmid,
+           const char *machine)
+{
+	const struct pve_hostpci *h = &vm->hostpci[j];
+	char key[16];
+
+	(void)snprintf(key, sizeof(key), "hostpci%u", h->index);
+	if (h->naddresses == 0) {
+		/* A mapping= with no entry for this node: show the entry, with no address. */
+		(void)expo_add(out, "gpu_sriov_vm_hostpci_info", EXPO_GAUGE, help_info, 1,
+		               EXPO_LABELS({"vmid", vmid}, {"name", vm->name}, {"hostpci", key},
+		                           {"pci_address", ""}, {"machine", machine}));
+		(void)expo_add(out, "gpu_sriov_vm_hostpci_missing", EXPO_GAUGE, help_missing, 1,
+		               EXPO_LABELS({"vmid", vmid}, {"hostpci", key}, {"pci_address", ""}));
+		return;
+	}
+	for (size_t k = 0; k < h->naddresses; k++) {
+		const char *bdf = h->addresses[k];
+		(void)expo_add(out, "gpu_sriov_vm_hostpci_info", EXPO_GAUGE, help_info, 1,
+		               EXPO_LABELS({"vmid", vmid}, {"name", vm->name}, {"hostpci", key},
+		                           {"pci_address", bdf}, {"machine", machine}));
+		if (!h->present[k]) {
+			(void)expo_add(
+			    out, "gpu_sriov_vm_hostpci_missing", EXPO_GAUGE, help_missing, 1,
+			    EXPO_LABELS({"vmid", vmid}, {"hostpci", key}, {"pci_address", bdf}));
+			continue;
+		}
+		if (!is_sriov_gpu_pf(sys, bdf) || seen_pf(vm->hostpci, j, k, bdf))
+			continue;
+		(void)expo_add(
+		    out, "gpu_sriov_vm_pf_assigned", EXPO_GAUGE,
+		    "1 for each Proxmox VE VM configured to take an SR-IOV GPU's physical "
+		    "function (never safe: starting it moves the PF to vfio-pci and "
+		    "disables every VF).",
+		    1, EXPO_LABELS({"vmid", vmid}, {"pci_address", bdf}));
+	}
+}
+
+static int
+proxmox_collect(struct collector *c, struct expo *out)
+{
+	const struct roots *roots = collector_roots(c);
+	struct pve_config *cfg = NULL;
+
+	int r = pve_config_load(roots->root, roots->sys, &cfg, skip_cb, c);
+	if (r < 0)
+		return r;
+	if (!cfg->found)
+		goto out;
+	(void)expo_add(out, "gpu_sriov_vms_configured", EXPO_GAUGE,
+	               "Proxmox VE VM configs of this node read from /etc/pve/qemu-server.",
+	               (double)cfg->nvms, NULL, 0);
+	for (size_t i = 0; i < cfg->nvms; i++) {
+		const struct pve_vm *vm = &cfg->vms[i];
+		char vmid[16], machine[sizeof(vm->machine)];
+		(void)snprintf(vmid, sizeof(vmid), "%u", vm->vmid);
+		pve_machine_type(vm, machine, sizeof(machine));
+		for (size_t j = 0; j < vm->nhostpci; j++)
+			emit_entry(out, roots->sys, vm, j, vmid, machine);
+	}
+out:
+	pve_config_free(cfg);
+	return 0;
+}
+
+const struct collector_ops proxmox_collector = {
+    .name = "proxmox",
+    .help = "Proxmox VE VM PCI passthrough configuration (hostpciN, PF passed to a VM)",
+    .default_enabled = true,
+    .collect = proxmox_collect,
+};

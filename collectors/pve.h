@@ -1,0 +1,94 @@
+/* Proxmox VE VM configuration: which host PCI functions each VM on this node is configured to
+ * take (hostpciN lines, mapping= entries resolved through the node's PCI mappings). Files are read
+ * below the root fds; parsing itself is pure (pve_config_parse) so it can be tested and fuzzed. */
+#ifndef COLLECTORS_PVE_H
+#define COLLECTORS_PVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PVE_MAX_VMS 1024
+#define PVE_MAX_HOSTPCI 16         /* hostpci0..hostpci15, as in qemu-server */
+#define PVE_MAX_ADDRESSES 64       /* per hostpci entry, after expansion */
+#define PVE_MAX_LINE 4096          /* longer lines are skipped */
+#define PVE_MAX_FILE (1024 * 1024) /* larger config or mapping files are skipped */
+
+struct pve_hostpci {
+	unsigned index; /* N of hostpciN */
+	char raw[256];  /* the property string as written, truncated */
+	/* Resolved full BDFs "0000:00:02.1" in the order written (a function-less "00:02" expands,
+	 * sorted, to every function of that device present under sys/bus/pci/devices; a mapping=
+	 * resolves through etc/pve/mapping/pci.cfg entries for the local node, every alternative
+	 * counted). An address that does not exist on this host is kept, normalised ("0000:00:02"
+	 * for a function-less device with no function present), with present[i] false. */
+	char **addresses;
+	size_t naddresses;
+	bool whole_device; /* written without a function ("00:02") */
+	bool *present;     /* per address: listed under sys/bus/pci/devices */
+	/* mapping= id, empty for host=; no addresses when it has no entry for the local node. */
+	char mapping[128];
+	bool pcie; /* pcie=1 */
+};
+
+struct pve_vm {
+	unsigned vmid;
+	char name[128];              /* "name:" key, may be empty */
+	char machine[64];            /* "machine:" value as written, empty when absent */
+	char arch[16];               /* "arch:" value, empty when absent (the host's, x86_64) */
+	struct pve_hostpci *hostpci; /* sorted by index */
+	size_t nhostpci;
+};
+
+struct pve_config {
+	struct pve_vm *vms; /* sorted by vmid */
+	size_t nvms;
+	char node[64]; /* local node name (etc/hostname, first label) */
+	bool found;    /* etc/pve exists: this is a Proxmox VE host */
+};
+
+/* Called for each unusable file, line or entry: what names it (e.g.
+ * "etc/pve/qemu-server/101.conf:7"), err is a positive errno. Both borrowed for the call. */
+typedef void (*pve_skip_fn)(void *arg, const char *what, int err);
+
+/* Reads etc/pve/qemu-server/<vmid>.conf (main section only: stop at the first line starting with
+ * '['), etc/pve/mapping/pci.cfg and etc/hostname below root_fd, and resolves addresses against
+ * sys/bus/pci/devices below sys_fd. Returns 0 and *ret (free with pve_config_free()), an empty
+ * config with found false when there is no etc/pve, or -errno (e.g. -EACCES: etc/pve is only
+ * readable by root and www-data). skip(arg, what, err) is called for each unusable file or line
+ * (may be NULL). */
+int pve_config_load(int root_fd, int sys_fd, struct pve_config **ret, pve_skip_fn skip, void *arg);
+
+void pve_config_free(struct pve_config *c);
+
+/* vmid of the first VM (lowest vmid) whose hostpci entries resolve to bdf, or 0 when none. */
+unsigned pve_vm_for_address(const struct pve_config *c, const char *bdf);
+
+/* The machine type of vm: the type part of "machine:" ("q35" for "q35,viommu=intel"), or the
+ * qemu-server default when absent ("i440fx", "virt" for arch aarch64). Writes a NUL-terminated,
+ * possibly truncated string into buf (caller-owned, size > 0). */
+void pve_machine_type(const struct pve_vm *vm, char *buf, size_t size);
+
+/* In-memory input for pve_config_parse(); every pointer is borrowed. */
+struct pve_input_vm {
+	unsigned vmid;
+	const char *text; /* the whole .conf file, len bytes, need not be NUL-terminated */
+	size_t len;
+};
+
+struct pve_input {
+	const char *node;         /* local node name */
+	const char *mapping_text; /* pci.cfg contents, NULL when absent */
+	size_t mapping_len;
+	const struct pve_input_vm *vms;
+	size_t nvms;
+	const char *const *devices; /* BDFs present under sys/bus/pci/devices, any order */
+	size_t ndevices;
+};
+
+/* The parsing and resolution behind pve_config_load(), without any file access. VMs with vmid 0
+ * or a vmid already seen are skipped; at most PVE_MAX_VMS are kept. Returns 0 and *ret (found
+ * true; caller frees with pve_config_free()). Never fails on input content. */
+int pve_config_parse(const struct pve_input *in, struct pve_config **ret, pve_skip_fn skip,
+                     void *arg);
+
+#endif
