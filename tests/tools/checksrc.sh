@@ -9,7 +9,9 @@ if grep -nE "$banned" $files; then
 	status=1
 fi
 paths='"/(sys|proc|var/lib/dkms|etc/pve|dev|lib/modules)(/[^" ]*)?"'
-if grep -nE "$paths" $(echo "$files" | grep -v -e exporter/main.c -e exporter/flags.c); then
+# A line may opt out with "checksrc: path ok" when the literal is no file the roots cover.
+if grep -nE "$paths" $(echo "$files" | grep -v -e exporter/main.c -e exporter/flags.c) |
+	grep -v "checksrc: path ok"; then
 	echo "checksrc: absolute system path above; go through the root fds (house-style.md 3.4)"
 	status=1
 fi
