@@ -107,6 +107,13 @@ http-test: $(BIN)
 systemd-check: $(BIN)
 	@sh tests/e2e/systemd.sh $(BIN)
 
+# The real `dkms status` against every DKMS fixture, compared with what the dkms collector reads.
+dkms-compare: $(BUILD)/libexporter.a
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) tests/tools/dkms_compare.c $(BUILD)/libexporter.a \
+		$(LDLIBS) -o $(BUILD)/tests/dkms_compare
+	@sh tests/e2e/dkms_compare.sh $(BUILD)/tests/dkms_compare
+
 checksrc:
 	@sh tests/tools/checksrc.sh
 	@sh tests/tools/check-headers.sh $(CC) "$(ALL_CFLAGS)"
@@ -115,7 +122,7 @@ checksrc:
 test: deps
 	@$(MAKE) --no-print-directory all unit
 	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc build-clang test-unit \
-		golden http-test systemd-check test-asan
+		golden http-test systemd-check dkms-compare test-asan
 
 clean:
 	rm -rf $(BUILD)

@@ -4,6 +4,7 @@
 
 #include "../exporter/collector.h"
 
+extern const struct collector_ops dkms_collector;
 extern const struct collector_ops iommu_collector;
 extern const struct collector_ops kernel_collector;
 extern const struct collector_ops module_collector;

@@ -10,6 +10,7 @@
 #include "xalloc.h"
 
 static const struct collector_ops *const all_collectors[] = {
+	&dkms_collector,
 	&iommu_collector,
 	&kernel_collector,
 	&module_collector,
