@@ -41,7 +41,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps deps-build run test unit test-unit test-asan build-clang golden update-golden \
-	http-test systemd-check checksrc clean
+	http-test hostile-test systemd-check checksrc fixtures-check clean
 
 all: $(BIN)
 
@@ -104,6 +104,9 @@ update-golden: $(BIN)
 http-test: $(BIN)
 	@bash tests/e2e/http.sh $(BIN)
 
+hostile-test: $(BIN)
+	@sh tests/e2e/hostile.sh $(BIN)
+
 systemd-check: $(BIN)
 	@sh tests/e2e/systemd.sh $(BIN)
 
@@ -114,6 +117,10 @@ dkms-compare: $(BUILD)/libexporter.a
 		$(LDLIBS) -o $(BUILD)/tests/dkms_compare
 	@sh tests/e2e/dkms_compare.sh $(BUILD)/tests/dkms_compare
 
+# The host fixtures are generated: regenerating them must give the checked-in trees.
+fixtures-check:
+	@sh tests/tools/fixtures-check.sh
+
 checksrc:
 	@sh tests/tools/checksrc.sh
 	@sh tests/tools/check-headers.sh $(CC) "$(ALL_CFLAGS)"
@@ -121,8 +128,8 @@ checksrc:
 # Every suite, each reported as one line, then a "suites: N passed, N failed" summary.
 test: deps
 	@$(MAKE) --no-print-directory all unit
-	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc build-clang test-unit \
-		golden http-test systemd-check dkms-compare test-asan
+	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check build-clang test-unit \
+		golden http-test hostile-test systemd-check dkms-compare test-asan
 
 clean:
 	rm -rf $(BUILD)

@@ -9,5 +9,6 @@ extern const struct collector_ops iommu_collector;
 extern const struct collector_ops kernel_collector;
 extern const struct collector_ops module_collector;
 extern const struct collector_ops proxmox_collector;
+extern const struct collector_ops sriov_collector;
 
 #endif

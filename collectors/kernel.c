@@ -137,6 +137,31 @@ collect_cmdline(struct collector *c, struct expo *out)
 	}
 }
 
+/* proxmox-boot-tool pins: the kernel the next boot (or every boot) will use. A pin onto a kernel
+ * without the DKMS module is the reboot that loses the VFs. */
+static void
+collect_pins(struct collector *c, struct expo *out)
+{
+	static const char *const pins[][2] = {{"etc/kernel/proxmox-boot-pin", "pin"},
+					      {"etc/kernel/next-boot-pin", "next-boot"}};
+
+	for (size_t i = 0; i < nitems(pins); i++) {
+		char release[RELEASE_MAX];
+		ssize_t n = sysfs_read_str(collector_roots(c)->root, pins[i][0], release,
+					   sizeof(release));
+		if (n == -ENOENT)
+			continue;
+		if (n < 0 || n == 0 || !plausible_release(release)) {
+			collector_skip(c, pins[i][0], n < 0 ? (int)-n : EINVAL);
+			continue;
+		}
+		(void)expo_add(out, "gpu_sriov_kernel_boot_pin_info", EXPO_GAUGE,
+			       "Kernel pinned with proxmox-boot-tool (kind pin: every boot, from "
+			       "/etc/kernel/proxmox-boot-pin; next-boot: the next boot only); always 1.",
+			       1, EXPO_LABELS({"release", release}, {"kind", pins[i][1]}));
+	}
+}
+
 static int
 kernel_collect(struct collector *c, struct expo *out)
 {
@@ -165,6 +190,7 @@ kernel_collect(struct collector *c, struct expo *out)
 	}
 	list_free(&l);
 	collect_cmdline(c, out);
+	collect_pins(c, out);
 	return 0;
 }
 

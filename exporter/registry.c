@@ -15,6 +15,7 @@ static const struct collector_ops *const all_collectors[] = {
 	&kernel_collector,
 	&module_collector,
 	&proxmox_collector,
+	&sriov_collector,
 };
 
 /* Distinct skipped values remembered per collector, so each is logged once. Past this, further

@@ -1,0 +1,234 @@
+/* sriov collector: SR-IOV GPU physical functions and their virtual functions — how many VFs are
+ * supported, enabled and intended, which driver each function is bound to, its IOMMU group, and
+ * which Proxmox VM claims each VF. This is where "VFs gone after reboot" and "a VM took the PF"
+ * become visible. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../exporter/log.h"
+#include "../exporter/sysfs.h"
+#include "../exporter/xalloc.h"
+#include "collectors.h"
+#include "pci.h"
+#include "pcidb.h"
+#include "persist.h"
+#include "pve.h"
+
+struct sriov_state {
+	struct pcidb *db;
+};
+
+static void
+skip_cb(void *arg, const char *what, int err)
+{
+	collector_skip(arg, what, err);
+}
+
+static int
+sriov_init(struct collector *c, const struct roots *roots)
+{
+	struct sriov_state *st = xcalloc(1, sizeof(*st));
+
+	st->db = pcidb_open(roots->sys, roots->root);
+	if (st->db == NULL)
+		log_msg(LOG_LEVEL_WARN, "sriov", 0, "libpci unavailable: no device names");
+	collector_set_data(c, st);
+	return 0;
+}
+
+static void
+sriov_fini(struct collector *c)
+{
+	struct sriov_state *st = collector_get_data(c);
+
+	if (st == NULL)
+		return;
+	pcidb_close(st->db);
+	free(st);
+	collector_set_data(c, NULL);
+}
+
+/* The intended VF count: --sriov.expected-vfs first, then the persistence config. */
+static bool
+expected_vfs(struct collector *c, const struct persist *p, const char *bdf, unsigned *ret,
+	     const char **ret_source)
+{
+	const struct collector_options *o = collector_options(c);
+
+	for (size_t i = 0; i < o->nexpected_vfs; i++) {
+		char b[PARSE_BDF_SIZE];
+		unsigned n;
+		if (parse_bdf_count(o->expected_vfs[i], b, &n) == 0 && strcmp(b, bdf) == 0) {
+			*ret = n;
+			*ret_source = "flag";
+			return true;
+		}
+	}
+	const struct persist_entry *e = persist_find(p, bdf);
+	if (e == NULL)
+		return false;
+	*ret = e->count;
+	*ret_source = e->source;
+	return true;
+}
+
+static size_t
+group_size(struct collector *c, long group)
+{
+	char rel[64];
+	DIR *d = NULL;
+	struct dirent *de;
+	size_t n = 0;
+
+	(void)snprintf(rel, sizeof(rel), "kernel/iommu_groups/%ld/devices", group);
+	int r = sysfs_opendir(collector_roots(c)->sys, rel, &d);
+	if (r < 0) {
+		collector_skip(c, rel, -r);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	(void)closedir(d);
+	return n;
+}
+
+static void
+collect_pf(struct collector *c, struct expo *out, const struct pci_fn *fn, const struct persist *p)
+{
+	struct sriov_state *st = collector_get_data(c);
+	int sys = collector_roots(c)->sys;
+	char rel[96], vendor[8], device[8], name[160];
+	uint64_t v;
+
+	(void)snprintf(vendor, sizeof(vendor), "%04x", fn->vendor);
+	(void)snprintf(device, sizeof(device), "%04x", fn->device);
+	pcidb_name(st->db, fn->vendor, fn->device, name, sizeof(name));
+	(void)expo_add(out, "gpu_sriov_pf_info", EXPO_GAUGE,
+		       "SR-IOV capable GPU physical function (display class with sriov_totalvfs); "
+		       "name from the PCI ID database; always 1.",
+		       1,
+		       EXPO_LABELS({"pci_address", fn->bdf}, {"driver", fn->driver},
+				   {"vendor", vendor}, {"device", device}, {"name", name}));
+	bool ok = strcmp(fn->driver, "i915") == 0 || strcmp(fn->driver, "xe") == 0;
+	(void)expo_add(out, "gpu_sriov_pf_driver_ok", EXPO_GAUGE,
+		       "1 when the PF is bound to i915 or xe; 0 when unbound or bound to another "
+		       "driver such as vfio-pci (a VM took the PF and every VF with it).",
+		       ok ? 1 : 0, EXPO_LABELS({"pci_address", fn->bdf}));
+
+	(void)snprintf(rel, sizeof(rel), "bus/pci/devices/%s/sriov_totalvfs", fn->bdf);
+	int r = sysfs_read_u64(sys, rel, 10, 65535, &v);
+	if (r == 0)
+		(void)expo_add(out, "gpu_sriov_vfs_supported", EXPO_GAUGE,
+			       "VFs the PF's driver allows, from sriov_totalvfs (0 with the stock i915 "
+			       "or i915.max_vfs unset).",
+			       (double)v, EXPO_LABELS({"pci_address", fn->bdf}));
+	else
+		collector_skip(c, rel, -r);
+
+	int n = pci_count_vfs(sys, fn->bdf);
+	if (n >= 0)
+		(void)expo_add(out, "gpu_sriov_vfs_enabled", EXPO_GAUGE,
+			       "VFs present now: the PF's virtfn links (sriov_numvfs is not read: "
+			       "reading it can block).",
+			       n, EXPO_LABELS({"pci_address", fn->bdf}));
+
+	unsigned expected;
+	const char *source;
+	if (expected_vfs(c, p, fn->bdf, &expected, &source)) {
+		(void)expo_add(out, "gpu_sriov_vfs_expected", EXPO_GAUGE,
+			       "Intended VF count, from --sriov.expected-vfs or the persistence "
+			       "config (sysfs.conf, tmpfiles.d, udev rules); absent when unknown.",
+			       expected, EXPO_LABELS({"pci_address", fn->bdf}));
+		(void)expo_add(out, "gpu_sriov_vfs_expected_source_info", EXPO_GAUGE,
+			       "Where the intended VF count comes from (\"flag\" or file:line); "
+			       "always 1.",
+			       1, EXPO_LABELS({"pci_address", fn->bdf}, {"source", source}));
+	}
+
+	(void)snprintf(rel, sizeof(rel), "bus/pci/devices/%s/sriov_drivers_autoprobe", fn->bdf);
+	r = sysfs_read_u64(sys, rel, 10, 1, &v);
+	if (r == 0)
+		(void)expo_add(out, "gpu_sriov_vfs_drivers_autoprobe", EXPO_GAUGE,
+			       "1 when new VFs are probed by drivers (sriov_drivers_autoprobe).",
+			       (double)v, EXPO_LABELS({"pci_address", fn->bdf}));
+	else if (r != -ENOENT)
+		collector_skip(c, rel, -r);
+
+	r = pcidb_has_sriov(st->db, fn->bdf);
+	if (r >= 0)
+		(void)expo_add(out, "gpu_sriov_pf_sriov_capability_present", EXPO_GAUGE,
+			       "1 when libpci finds the SR-IOV extended capability in the PF's "
+			       "config space (cross-check of sysfs); absent when config space is "
+			       "not readable (non-root).",
+			       r, EXPO_LABELS({"pci_address", fn->bdf}));
+}
+
+static void
+collect_vf(struct expo *out, const struct pci_fn *fn, const struct pve_config *pve)
+{
+	char index[16], group[24], vmid[16];
+
+	(void)snprintf(index, sizeof(index), "%u", fn->vf_number);
+	if (fn->iommu_group >= 0)
+		(void)snprintf(group, sizeof(group), "%ld", fn->iommu_group);
+	else
+		group[0] = '\0';
+	unsigned vm = pve != NULL ? pve_vm_for_address(pve, fn->bdf) : 0;
+	if (vm > 0)
+		(void)snprintf(vmid, sizeof(vmid), "%u", vm);
+	else
+		vmid[0] = '\0';
+	(void)expo_add(out, "gpu_sriov_vf_info", EXPO_GAUGE,
+		       "GPU virtual function: its PF, VF number (virtfnN + 1), bound driver (empty "
+		       "when unbound), IOMMU group and the Proxmox VM whose config claims it (empty "
+		       "when none); always 1.",
+		       1,
+		       EXPO_LABELS({"pci_address", fn->bdf}, {"pf", fn->pf}, {"index", index},
+				   {"driver", fn->driver}, {"iommu_group", group}, {"vmid", vmid}));
+}
+
+static int
+sriov_collect(struct collector *c, struct expo *out)
+{
+	const struct roots *roots = collector_roots(c);
+	struct pci_list l;
+	struct persist p = {NULL, 0};
+	struct pve_config *pve = NULL;
+
+	int r = pci_list_gpus(c, roots->sys, &l);
+	if (r < 0)
+		return r;
+	(void)persist_load(roots->root, &p, skip_cb, c);
+	/* Only for the vmid label: the proxmox collector reports problems in these files. */
+	if (pve_config_load(roots->root, roots->sys, &pve, NULL, NULL) < 0)
+		pve = NULL;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct pci_fn *fn = &l.fns[i];
+		if (fn->role == PCI_ROLE_PF)
+			collect_pf(c, out, fn, &p);
+		else if (fn->role == PCI_ROLE_VF)
+			collect_vf(out, fn, pve);
+		if (fn->role != PCI_ROLE_NONE && fn->iommu_group >= 0)
+			(void)expo_add(out, "gpu_sriov_device_iommu_group_size", EXPO_GAUGE,
+				       "Devices in the IOMMU group of this GPU PF or VF (1 = isolated, "
+				       "as passthrough needs).",
+				       (double)group_size(c, fn->iommu_group),
+				       EXPO_LABELS({"pci_address", fn->bdf}));
+	}
+	pve_config_free(pve);
+	persist_free(&p);
+	pci_list_free(&l);
+	return 0;
+}
+
+const struct collector_ops sriov_collector = {
+	.name = "sriov",
+	.help = "SR-IOV GPU PFs and VFs: counts, drivers, IOMMU groups, owning VMs",
+	.default_enabled = true,
+	.init = sriov_init,
+	.collect = sriov_collect,
+	.fini = sriov_fini,
+};
