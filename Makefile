@@ -41,7 +41,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps deps-build run test unit test-unit test-asan build-clang golden update-golden \
-	http-test hostile-test systemd-check checksrc fixtures-check clean
+	http-test hostile-test systemd-check checksrc fixtures-check docs-check readme-metrics \
+	clean
 
 all: $(BIN)
 
@@ -121,6 +122,13 @@ dkms-compare: $(BUILD)/libexporter.a
 fixtures-check:
 	@sh tests/tools/fixtures-check.sh
 
+# The README's metric reference is generated from the golden files' HELP text.
+readme-metrics:
+	@python3 tests/tools/readme-metrics.py
+
+docs-check:
+	@sh tests/tools/metrics-doc.sh --check README.md
+
 checksrc:
 	@sh tests/tools/checksrc.sh
 	@sh tests/tools/check-headers.sh $(CC) "$(ALL_CFLAGS)"
@@ -128,8 +136,8 @@ checksrc:
 # Every suite, each reported as one line, then a "suites: N passed, N failed" summary.
 test: deps
 	@$(MAKE) --no-print-directory all unit
-	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check build-clang test-unit \
-		golden http-test hostile-test systemd-check dkms-compare test-asan
+	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check docs-check \
+		build-clang test-unit golden http-test hostile-test systemd-check dkms-compare test-asan
 
 clean:
 	rm -rf $(BUILD)

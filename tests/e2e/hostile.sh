@@ -59,4 +59,26 @@ check "each bad source logged once" sh -c "
 	u=\$(grep 'skipping unusable value' '$WORK/log' | sort -u | wc -l)
 	[ \$n -gt 5 ] && [ \$n -eq \$u ]"
 check "output still passes promtool" sh -c "promtool check metrics <'$WORK/out' >/dev/null 2>&1"
+# libpci's cross-check: config space without the SR-IOV capability reads 0; config space cut to
+# the 64-byte header (what a non-root reader gets) leaves the series out instead of guessing.
+cp -a "$here/../fixtures/host_n150" "$WORK/c"
+python3 - "$WORK/c/sys/devices/pci0000:00/0000:00:02.0/config" <<'PY'
+import sys
+p = sys.argv[1]
+c = bytearray(open(p, "rb").read())
+c[0x100:0x104] = b"\0\0\0\0"
+open(p, "wb").write(c)
+PY
+# shellcheck disable=SC2046
+"$bin" --once $(fixture_args "$WORK/c") >"$WORK/out2" 2>/dev/null
+check "PF config space without SR-IOV capability reads 0" grep -q \
+	'^gpu_sriov_pf_sriov_capability_present{pci_address="0000:00:02.0"} 0$' "$WORK/out2"
+head -c 64 "$here/../fixtures/host_n150/sys/devices/pci0000:00/0000:00:02.0/config" \
+	>"$WORK/c/sys/devices/pci0000:00/0000:00:02.0/config"
+# shellcheck disable=SC2046
+"$bin" --once $(fixture_args "$WORK/c") >"$WORK/out3" 2>/dev/null
+check "header-only config space: capability not reported" \
+	sh -c "! grep -q '^gpu_sriov_pf_sriov_capability_present' '$WORK/out3'"
+check "header-only config space: PF still reported" \
+	grep -q '^gpu_sriov_pf_info{pci_address="0000:00:02.0"' "$WORK/out3"
 report hostile
