@@ -794,63 +794,15 @@ pve_machine_type(const struct pve_vm *vm, char *buf, size_t size)
 	(void)snprintf(buf, size, "%s", type);
 }
 
-/* Reads the whole regular file rel below dirfd, at most max bytes, into a new buffer (caller
- * frees; NUL-terminated for convenience). -EFBIG when larger, -EINVAL when not a regular file. */
+/* sysfs_read_file() with the length stored separately, as the parser wants it. */
 static int
-read_text(int dirfd, const char *rel, size_t max, char **ret, size_t *ret_len)
+read_text(int dirfd, const char *rel, char **ret, size_t *ret_len)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int r;
-
-	/* O_NONBLOCK: a FIFO planted where a config should be must not hang the scrape. */
-	int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto out;
-	}
-	for (;;) {
-		if (len == cap) {
-			if (cap > max) {
-				r = -EFBIG;
-				goto out;
-			}
-			cap = cap == 0 ? 4096 : cap * 2;
-			if (cap > max + 1)
-				cap = max + 1;
-			buf = xrealloc(buf, cap + 1);
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > max) {
-		r = -EFBIG;
-		goto out;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	buf = NULL;
-	r = 0;
-out:
-	free(buf);
-	(void)close(fd);
-	return r;
+	ssize_t n = sysfs_read_file(dirfd, rel, PVE_MAX_FILE, ret);
+	if (n < 0)
+		return (int)n;
+	*ret_len = (size_t)n;
+	return 0;
 }
 
 static bool
@@ -1034,7 +986,7 @@ pve_config_load(int root_fd, int sys_fd, struct pve_config **ret, pve_skip_fn sk
 	if (r < 0)
 		goto out;
 	read_node(root_fd, node, sizeof(node), skip, arg);
-	r = read_text(root_fd, "etc/pve/mapping/pci.cfg", PVE_MAX_FILE, &mapping, &in.mapping_len);
+	r = read_text(root_fd, "etc/pve/mapping/pci.cfg", &mapping, &in.mapping_len);
 	if (r < 0 && r != -ENOENT && skip != NULL)
 		skip(arg, "etc/pve/mapping/pci.cfg", -r);
 
@@ -1055,7 +1007,7 @@ pve_config_load(int root_fd, int sys_fd, struct pve_config **ret, pve_skip_fn sk
 			char name[32];
 			char *text = NULL;
 			(void)snprintf(name, sizeof(name), "%u.conf", ids[i]);
-			r = read_text(dirfd(d), name, PVE_MAX_FILE, &text, &vms[in.nvms].len);
+			r = read_text(dirfd(d), name, &text, &vms[in.nvms].len);
 			if (r < 0) {
 				char what[WHAT_MAX];
 				(void)snprintf(what, sizeof(what), "etc/pve/qemu-server/%s", name);

@@ -133,6 +133,8 @@ sysfs_read_file(int dirfd, const char *rel, size_t max, char **ret)
 	buf = xmalloc(cap + 1);
 	for (;;) {
 		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
 			r = -errno;
 			goto out;
