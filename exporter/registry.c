@@ -11,8 +11,10 @@
 
 static const struct collector_ops *const all_collectors[] = {
 	&dkms_collector,
+	&drm_collector,
 	&iommu_collector,
 	&kernel_collector,
+	&kmsg_collector,
 	&module_collector,
 	&proxmox_collector,
 	&sriov_collector,

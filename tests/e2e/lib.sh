@@ -11,6 +11,13 @@ filter_volatile() {
 		{ name = $0; sub(/[{ ].*/, "", name); if (name in drop) next; print }'
 }
 
+# Creates the character devices listed in SCENARIO/devices ("path c major minor" under root/).
+make_devices() {
+	grep -v '^#' "$1/devices" | while read -r path type maj min; do
+		rm -f "$1/root/$path" && mknod "$1/root/$path" "$type" "$maj" "$min" || exit 1
+	done
+}
+
 # Arguments that point the exporter at a fixture scenario directory.
 fixture_args() {
 	d=$1

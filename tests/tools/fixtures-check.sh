@@ -8,6 +8,14 @@ python3 "$here/generate.py" "$tmp" || exit 1
 status=0
 for d in "$tmp"/*/; do
 	name=$(basename "$d")
+	for f in devices args; do
+		if [ -f "$d/$f" ] || [ -f "$here/$name/$f" ]; then
+			cmp -s "$d/$f" "$here/$name/$f" || {
+				echo "fixtures-check: $name/$f differs from what generate.py makes"
+				status=1
+			}
+		fi
+	done
 	for sub in sys proc root; do
 		if ! diff -r --no-dereference "$d/$sub" "$here/$name/$sub" >"$tmp/diff.txt" 2>&1; then
 			echo "fixtures-check: $name/$sub differs from what generate.py makes:"
