@@ -41,7 +41,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps deps-build run test unit test-unit test-asan build-clang golden update-golden \
-	http-test hostile-test systemd-check checksrc fixtures-check docs-check readme-metrics \
+	http-test gpu-test hostile-test systemd-check checksrc fixtures-check docs-check readme-metrics \
 	clean
 
 all: $(BIN)
@@ -105,6 +105,9 @@ update-golden: $(BIN)
 http-test: $(BIN)
 	@bash tests/e2e/http.sh $(BIN)
 
+gpu-test: $(BIN)
+	@sh tests/e2e/gpu.sh $(BIN)
+
 hostile-test: $(BIN)
 	@sh tests/e2e/hostile.sh $(BIN)
 
@@ -137,7 +140,7 @@ checksrc:
 test: deps
 	@$(MAKE) --no-print-directory all unit
 	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check docs-check \
-		build-clang test-unit golden http-test hostile-test systemd-check dkms-compare test-asan
+		build-clang test-unit golden http-test gpu-test hostile-test systemd-check dkms-compare test-asan
 
 clean:
 	rm -rf $(BUILD)
