@@ -116,12 +116,32 @@ node_present(struct collector *c, const char *bdf, const char *node)
 	       maj == DRM_MAJOR_NUM;
 }
 
+/* libdrm's own view of the opened device must be the PCI function sysfs mapped it to: a mismatch
+ * means the /dev node belongs to another device (stale udev state, reused minor). */
+static bool
+same_pci_function(int fd, const char *bdf)
+{
+	drmDevicePtr dev = NULL;
+	char got[32];
+
+	if (drmGetDevice2(fd, 0, &dev) != 0 || dev == NULL)
+		return true; /* libdrm cannot tell: nothing to contradict */
+	bool same = true;
+	if (dev->bustype == DRM_BUS_PCI) {
+		(void)snprintf(got, sizeof(got), "%04x:%02x:%02x.%u", dev->businfo.pci->domain,
+			       dev->businfo.pci->bus, dev->businfo.pci->dev, dev->businfo.pci->func);
+		same = strcmp(got, bdf) == 0;
+	}
+	drmFreeDevice(&dev);
+	return same;
+}
+
 /* Opens the node read-write as a workload would. Returns 0 or -errno; on success ret_driver gets
  * the DRM driver name libdrm reports. */
 static int
-node_open(struct collector *c, const char *node, char *ret_driver, size_t size)
+node_open(struct collector *c, const char *bdf, const char *node, char *ret_driver, size_t size)
 {
-	char rel[64];
+	char rel[128];
 
 	(void)snprintf(rel, sizeof(rel), "dev/dri/%s", node);
 	int fd = openat(collector_roots(c)->root, rel, O_RDWR | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -129,10 +149,15 @@ node_open(struct collector *c, const char *node, char *ret_driver, size_t size)
 		return -errno;
 	drmVersionPtr v = drmGetVersion(fd);
 	int r = 0;
-	if (v == NULL)
+	if (v == NULL) {
 		r = -ENOTTY; /* opened, but no DRM device answered */
-	else
+	} else if (!same_pci_function(fd, bdf)) {
+		(void)snprintf(rel, sizeof(rel), "dev/dri/%s: belongs to another PCI function", node);
+		collector_skip(c, rel, EXDEV);
+		r = -EXDEV;
+	} else {
 		(void)snprintf(ret_driver, size, "%.*s", v->name_len, v->name);
+	}
 	drmFreeVersion(v);
 	(void)close(fd);
 	return r;
@@ -154,6 +179,8 @@ errno_name(int err)
 		return "ENOENT";
 	case ENOTTY:
 		return "ENOTTY";
+	case EXDEV:
+		return "EXDEV";
 	default:
 		return "other";
 	}
@@ -165,7 +192,7 @@ collect_render(struct collector *c, struct expo *out, const char *bdf, const cha
 {
 	bool present = node_present(c, bdf, node);
 	char driver[64] = "";
-	int err = present ? node_open(c, node, driver, sizeof(driver)) : -ENOENT;
+	int err = present ? node_open(c, bdf, node, driver, sizeof(driver)) : -ENOENT;
 
 	*present_count += present;
 	(void)expo_add(out, "gpu_sriov_render_node_present", EXPO_GAUGE,
@@ -181,7 +208,8 @@ collect_render(struct collector *c, struct expo *out, const char *bdf, const cha
 		(void)expo_add(out, "gpu_sriov_render_node_open_error_info", EXPO_GAUGE,
 			       "Why the render node cannot be opened: ENOENT (no node), EACCES/EPERM "
 			       "(not in the render group), ENODEV/ENXIO (stale node, device gone), "
-			       "ENOTTY (not a DRM device); always 1.",
+			       "ENOTTY (not a DRM device), EXDEV (libdrm maps it to another PCI "
+			       "function); always 1.",
 			       1,
 			       EXPO_LABELS({"render_node", node}, {"pci_address", bdf},
 					   {"error", errno_name(-err)}));
