@@ -10,6 +10,7 @@ extern const struct collector_ops iommu_collector;
 extern const struct collector_ops kernel_collector;
 extern const struct collector_ops kmsg_collector;
 extern const struct collector_ops module_collector;
+extern const struct collector_ops pmu_collector;
 extern const struct collector_ops proxmox_collector;
 extern const struct collector_ops sriov_collector;
 

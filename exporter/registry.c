@@ -16,6 +16,7 @@ static const struct collector_ops *const all_collectors[] = {
 	&kernel_collector,
 	&kmsg_collector,
 	&module_collector,
+	&pmu_collector,
 	&proxmox_collector,
 	&sriov_collector,
 };
