@@ -168,8 +168,10 @@ drain_stream(struct collector *c, struct kmsg_state *st)
 			account(c, st, st->partial + start, i - start);
 		start = i + 1;
 	}
-	memmove(st->partial, st->partial + start, st->partial_len - start);
-	st->partial_len -= start;
+	if (start > 0) {
+		memmove(st->partial, st->partial + start, st->partial_len - start);
+		st->partial_len -= start;
+	}
 }
 
 static int

@@ -310,9 +310,23 @@ expo_sort(struct expo *e)
 	return dropped;
 }
 
-void
+bool
+expo_can_merge(struct expo *dst, const struct expo *src)
+{
+	for (size_t i = 0; i < src->nfamilies; i++) {
+		const struct family *sf = src->families[i];
+		const struct family *df = find_family(dst, sf->name);
+		if (df != NULL && (df->type != sf->type || strcmp(df->help, sf->help) != 0))
+			return false;
+	}
+	return true;
+}
+
+size_t
 expo_merge(struct expo *dst, struct expo *src)
 {
+	size_t dropped = 0;
+
 	for (size_t i = 0; i < src->nfamilies; i++) {
 		struct family *sf = src->families[i];
 		struct family *df = find_family(dst, sf->name);
@@ -321,6 +335,7 @@ expo_merge(struct expo *dst, struct expo *src)
 		} else if (df->type != sf->type || strcmp(df->help, sf->help) != 0) {
 			(void)fail(dst, -EINVAL);
 			family_free(sf);
+			dropped++;
 			continue;
 		}
 		for (size_t j = 0; j < sf->nsamples; j++)
@@ -332,6 +347,7 @@ expo_merge(struct expo *dst, struct expo *src)
 	src->last = 0;
 	if (src->error != 0)
 		(void)fail(dst, src->error);
+	return dropped;
 }
 
 void

@@ -51,8 +51,12 @@ int expo_error(const struct expo *e);
 size_t expo_sort(struct expo *e);
 
 /* Moves every sample of src into dst (src is left empty). A family present in both with another
- * type or help sets dst's error and keeps dst's samples for it. */
-void expo_merge(struct expo *dst, struct expo *src);
+ * type or help sets dst's error and keeps dst's samples for it. Returns how many families were
+ * dropped that way (0 when all merged). */
+size_t expo_merge(struct expo *dst, struct expo *src);
+/* True when every family of src that dst also has agrees in type and help, i.e. expo_merge()
+ * would drop nothing. */
+bool expo_can_merge(struct expo *dst, const struct expo *src);
 
 /* Number of samples held. */
 size_t expo_samples(const struct expo *e);

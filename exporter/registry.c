@@ -12,6 +12,7 @@
 static const struct collector_ops *const all_collectors[] = {
 	&dkms_collector,
 	&drm_collector,
+	&fdinfo_collector,
 	&iommu_collector,
 	&kernel_collector,
 	&kmsg_collector,
@@ -213,7 +214,15 @@ run_one(struct collector *c, struct expo *out, const char **ret_what)
 		if (dup > 0)
 			log_msg(LOG_LEVEL_ERROR, c->ops->name, 0, "bug: %zu duplicate series dropped",
 				dup);
-		expo_merge(out, mine);
+		/* Two collectors sharing a family must agree on its type and help; if not, this
+		 * collector's output is dropped whole and it counts as failed, so the bug shows. */
+		if (expo_can_merge(out, mine)) {
+			(void)expo_merge(out, mine);
+		} else {
+			log_msg(LOG_LEVEL_ERROR, c->ops->name, 0,
+				"bug: a metric family differs in type or help from another collector's");
+			r = -EINVAL;
+		}
 	}
 	expo_free(mine);
 	return r < 0 ? r : 0;

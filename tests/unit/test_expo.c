@@ -253,13 +253,13 @@ test_merge(void **state)
 	assert_int_equal(expo_add(dst, "m", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"c", "a"})), 0);
 	assert_int_equal(expo_add(src, "m", EXPO_GAUGE, "H.", 2, EXPO_LABELS({"c", "b"})), 0);
 	assert_int_equal(expo_add(src, "n", EXPO_GAUGE, "N.", 3, NULL, 0), 0);
-	expo_merge(dst, src);
+	assert_int_equal(expo_merge(dst, src), 0);
 	assert_int_equal(expo_samples(src), 0);
 	assert_int_equal(expo_samples(dst), 3);
 	assert_int_equal(expo_error(dst), 0);
 	/* Same family, other help: dst keeps its own, records the error. */
 	assert_int_equal(expo_add(bad, "n", EXPO_GAUGE, "Different.", 4, EXPO_LABELS({"x", "y"})), 0);
-	expo_merge(dst, bad);
+	assert_int_equal(expo_merge(dst, bad), 1);
 	assert_int_equal(expo_samples(dst), 3);
 	assert_int_equal(expo_error(dst), -EINVAL);
 	char *out = render(dst, EXPO_FORMAT_TEXT);

@@ -96,6 +96,15 @@ dup_collect(struct collector *c, struct expo *out)
 	return 0;
 }
 
+static int
+clash_collect(struct collector *c, struct expo *out)
+{
+	(void)c;
+	(void)expo_add(out, "t_clash_own", EXPO_GAUGE, "Own.", 1, NULL, 0);
+	/* good's family with another help text */
+	return expo_add(out, "t_good", EXPO_GAUGE, "Other help.", 2, EXPO_LABELS({"x", "y"}));
+}
+
 static const struct collector_ops good = {"good", "g", true, NULL, good_collect, NULL};
 static const struct collector_ops bad = {"bad", "b", true, NULL, bad_collect, NULL};
 static const struct collector_ops buggy = {"buggy", "b", true, NULL, buggy_collect, NULL};
@@ -285,6 +294,26 @@ test_deadline(void **state)
 }
 
 static void
+test_family_clash(void **state)
+{
+	static const struct collector_ops clash = {"clash", "c", true, NULL, clash_collect, NULL};
+	static const struct collector_ops *const t2[] = {&good, &clash};
+	static const bool on2[] = {true, true};
+	size_t ok;
+
+	registry_free(*state);
+	*state = registry_new(t2, 2, on2, &roots, fake_clock);
+	char *t = scrape(*state, &ok);
+	assert_int_equal(ok, 1);
+	assert_has(t, "t_good 1\n");
+	assert_has(t, "gpu_sriov_scrape_collector_success{collector=\"clash\"} 0\n");
+	/* Dropped whole: not even its own family is half-written. */
+	assert_null(strstr(t, "t_clash_own"));
+	assert_null(strstr(t, "Other help."));
+	free(t);
+}
+
+static void
 test_builtin_table(void **state)
 {
 	size_t n;
@@ -310,6 +339,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backoff_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_family_clash, setup, teardown),
 		cmocka_unit_test(test_builtin_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
