@@ -898,8 +898,7 @@ sync_gpus(struct collector *c, struct pmu_state *st, const struct pci_list *l)
 	qsort(st->gpu, st->n, sizeof(st->gpu[0]), cmp_gpu);
 }
 
-/* HELP texts. gpu_sriov_engine_busy_seconds_total is shared with the fdinfo collector: both must
- * use this exact text, or the exposition rejects the second one's samples. */
+/* HELP texts; the busy one is shared with the fdinfo collector (collectors.h). */
 static const char help_available[] =
     "1 when the i915/xe perf PMU of this GPU function was found and its events opened; 0 when "
     "not (no PMU in a VF guest, no CAP_PERFMON, PMU gone): engine busy is then absent, not 0. "
@@ -909,11 +908,7 @@ static const char help_error[] =
     "registered (VF guest), EACCES/EPERM not permitted (needs CAP_PERFMON or "
     "perf_event_paranoid <= 0), ENODATA no usable events, ENODEV PMU gone or changed (reopened "
     "after a backoff), EINVAL unusable sysfs description; always 1.";
-static const char help_busy[] =
-    "Busy time of GPU engines; rate() gives the busy fraction (above 1 when several engines "
-    "are summed). source=\"pmu\": one engine, from the host i915 PMU <engine>-busy (for a PF, "
-    "PF and VF work together); source=\"fdinfo\": one engine class, summed over every DRM "
-    "client's drm-engine-<engine> in /proc/<pid>/fdinfo, kept monotonic as clients exit.";
+static const char help_busy[] = ENGINE_BUSY_HELP;
 static const char help_rc6[] =
     "Time the GT spent in RC6 (powered down), from the i915 PMU rc6-residency event.";
 static const char help_irq[] = "GPU interrupts, from the i915 PMU interrupts event.";

@@ -1,13 +1,16 @@
 # Shared helpers for the end-to-end scripts (sourced, POSIX sh).
 
-# Series whose values change from run to run; left out of golden comparisons.
-VOLATILE_FAMILIES="gpu_sriov_scrape_collector_duration_seconds gpu_sriov_build_info process_cpu_seconds_total process_start_time_seconds"
+# Series whose values change from run to run; left out of golden comparisons. The PMU families
+# count real (software) perf events; engine busy from fdinfo is static in fixtures and stays.
+VOLATILE_FAMILIES="gpu_sriov_scrape_collector_duration_seconds gpu_sriov_build_info process_cpu_seconds_total process_start_time_seconds gpu_sriov_pmu_rc6_seconds_total gpu_sriov_pmu_interrupts_total gpu_sriov_engine_active_ticks_total gpu_sriov_engine_total_ticks_total"
+VOLATILE_SERIES='source="pmu"'
 
-# Removes the volatile families (samples, HELP and TYPE lines) from stdin.
+# Removes the volatile families (samples, HELP and TYPE lines) and volatile series from stdin.
 filter_volatile() {
-	awk -v fams="$VOLATILE_FAMILIES" '
+	awk -v fams="$VOLATILE_FAMILIES" -v series="$VOLATILE_SERIES" '
 		BEGIN { n = split(fams, a, " "); for (i = 1; i <= n; i++) drop[a[i]] = 1 }
 		/^# (HELP|TYPE) / { if ($3 in drop) next; print; next }
+		index($0, series) > 0 { next }
 		{ name = $0; sub(/[{ ].*/, "", name); if (name in drop) next; print }'
 }
 
