@@ -15,6 +15,7 @@ enum flag_kind {
 	FLAG_STRING,
 	FLAG_COUNT, /* unsigned number */
 	FLAG_LIST,  /* repeatable string */
+	FLAG_DURATION,
 	FLAG_LEVEL,
 	FLAG_FORMAT,
 	FLAG_HELP,
@@ -55,6 +56,68 @@ expected_vfs_ok(const char *v)
 	return parse_bdf_count(v, bdf, &n) == 0;
 }
 
+/* A comma-separated list of non-empty items each accepted by ok. */
+static bool
+comma_list_ok(const char *v, bool (*ok)(const char *item))
+{
+	char item[64];
+
+	for (const char *p = v; *p != '\0';) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (n == 0 || n >= sizeof(item))
+			return false;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		if (!ok(item))
+			return false;
+		p += n + (comma != NULL);
+		if (comma != NULL && *p == '\0')
+			return false;
+	}
+	return true;
+}
+
+static bool
+driver_name_ok(const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (!((*v >= 'a' && *v <= 'z') || (*v >= '0' && *v <= '9') || *v == '_' || *v == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool
+bdf_ok(const char *v)
+{
+	char bdf[PARSE_BDF_SIZE];
+	return parse_bdf(v, bdf) == 0;
+}
+
+static bool
+drivers_ok(const char *v)
+{
+	return v[0] != '\0' && comma_list_ok(v, driver_name_ok);
+}
+
+static bool
+bdfs_ok(const char *v)
+{
+	return comma_list_ok(v, bdf_ok);
+}
+
+static bool
+absolute_path_ok(const char *v)
+{
+	return v[0] == '\0' || v[0] == '/';
+}
+
+static const struct list_check drivers_check = {drivers_ok,
+						"a comma-separated list of driver names"};
+static const struct list_check bdfs_check = {bdfs_ok, "a comma-separated list of PCI addresses"};
+static const struct list_check path_check = {absolute_path_ok, "an absolute path"};
+
 static const struct list_check listen_check = {
 	listen_ok, "[HOST]:PORT (IPv6 in brackets, port 0-65535)"};
 static const struct list_check expected_vfs_check = {
@@ -81,6 +144,28 @@ static const struct flag flags[] = {
 	 "Intended VF count of a PF; overrides what the persistence config (/etc/sysfs.conf, "
 	 "tmpfiles.d, udev rules) says. Repeatable.",
 	 OFF(nexpected_vfs), &expected_vfs_check},
+	{"watchdog.enable", FLAG_BOOL, OFF(watchdog_enable), NULL, "false",
+	 "Re-enable lost VFs through the privileged helper (gpu_sriov_helper).", 0, NULL},
+	{"watchdog.interval", FLAG_DURATION, OFF(watchdog_interval_ns), "DURATION", "30s",
+	 "Periodic check besides the udev events.", 0, NULL},
+	{"watchdog.force-partial", FLAG_BOOL, OFF(watchdog_force_partial), NULL, "false",
+	 "Also repair a partial VF count (writes 0 first: destroys VFs running VMs use).", 0, NULL},
+	{"watchdog.pf-drivers", FLAG_STRING, OFF(watchdog_pf_drivers), "LIST", "i915,xe",
+	 "PF drivers the watchdog may repair under.", 0, &drivers_check},
+	{"watchdog.vfio-vfs", FLAG_STRING, OFF(watchdog_vfio_vfs), "BDF,...", "",
+	 "VFs to bind to vfio-pci after a repair, so VMs can start.", 0, &bdfs_check},
+	{"watchdog.exec-on-repair", FLAG_STRING, OFF(watchdog_exec), "PATH", "",
+	 "Program run after each repair attempt (GPU_SRIOV_PF, GPU_SRIOV_VFS, GPU_SRIOV_RESULT in "
+	 "its environment; killed after 30s).",
+	 0, &path_check},
+	{"watchdog.max-repairs", FLAG_COUNT, OFF(watchdog_max_repairs), "N", "3",
+	 "Repair attempts per PF per window; 0 = no limit.", 0, NULL},
+	{"watchdog.window", FLAG_DURATION, OFF(watchdog_window_ns), "DURATION", "1h",
+	 "Length of the repair-budget window.", 0, NULL},
+	{"watchdog.dry-run", FLAG_BOOL, OFF(watchdog_dry_run), NULL, "false",
+	 "Log and count what the watchdog would do; write nothing.", 0, NULL},
+	{"watchdog.helper-socket", FLAG_STRING, OFF(watchdog_helper_socket), "PATH",
+	 DEFAULT_HELPER_SOCKET, "Unix socket of the privileged helper.", 0, &path_check},
 	{"once", FLAG_BOOL, OFF(once), NULL, "false",
 	 "Collect once, print the text exposition to stdout and exit.", 0, NULL},
 	{"log.level", FLAG_LEVEL, OFF(log_level), "LEVEL", "info",
@@ -179,10 +264,24 @@ set_value(const struct flag *f, struct config *c, const char *v, char *err, size
 
 	switch (f->kind) {
 	case FLAG_STRING:
-		if (v[0] == '\0' && strcmp(f->name, "web.config.file") != 0)
+		if (v[0] == '\0' && strcmp(f->name, "web.config.file") != 0 &&
+		    strcmp(f->name, "watchdog.vfio-vfs") != 0 &&
+		    strcmp(f->name, "watchdog.exec-on-repair") != 0)
 			return error(err, errlen, "flag --%s: value must not be empty", f->name);
+		if (f->check != NULL && !f->check->ok(v))
+			return error(err, errlen, "flag --%s: '%s' is not %s", f->name, v,
+				     f->check->hint);
 		*(const char **)field = v;
 		return 0;
+	case FLAG_DURATION: {
+		int64_t ns;
+		if (parse_duration(v, &ns) < 0 || ns <= 0)
+			return error(err, errlen,
+				     "flag --%s: '%s' is not a positive duration (e.g. 30s, 5m, 1h)",
+				     f->name, v);
+		*(int64_t *)field = ns;
+		return 0;
+	}
 	case FLAG_COUNT:
 		if (parse_u64(v, 10, 1000000, field) < 0 || strchr(v, '\n') != NULL)
 			return error(err, errlen,
@@ -258,6 +357,12 @@ defaults(struct config *c, size_t nops)
 	c->procfs = "/proc";
 	c->rootfs = "/";
 	c->log_level = LOG_LEVEL_INFO;
+	c->watchdog_interval_ns = 30LL * 1000000000LL;
+	c->watchdog_pf_drivers = "i915,xe";
+	c->watchdog_vfio_vfs = "";
+	c->watchdog_max_repairs = 3;
+	c->watchdog_window_ns = 3600LL * 1000000000LL;
+	c->watchdog_helper_socket = DEFAULT_HELPER_SOCKET;
 	c->log_format = LOG_FORMAT_LOGFMT;
 	c->collector_enabled = xcalloc(nops, sizeof(bool));
 }
@@ -356,6 +461,8 @@ flags_parse(int argc, char **argv, const struct collector_ops *const *ops, size_
 	}
 	if (c.web_config_file != NULL && c.web_config_file[0] == '\0')
 		c.web_config_file = NULL;
+	if (c.watchdog_exec != NULL && c.watchdog_exec[0] == '\0')
+		c.watchdog_exec = NULL;
 	if (c.systemd_socket && c.nlisten > 0) {
 		r = error(err, errlen,
 			  "flags --web.systemd-socket and --web.listen-address exclude each other");

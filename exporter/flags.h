@@ -12,6 +12,7 @@
 #include "log.h"
 
 #define DEFAULT_PORT "9863"
+#define DEFAULT_HELPER_SOCKET "/run/gpu-sriov-exporter/helper.sock"
 
 enum config_action {
 	ACTION_RUN,
@@ -37,6 +38,16 @@ struct config {
 	bool *collector_enabled; /* owned, one per descriptor passed to flags_parse() */
 	const char **expected_vfs; /* "BDF=N", validated; array owned, strings borrowed */
 	size_t nexpected_vfs;
+	bool watchdog_enable;
+	int64_t watchdog_interval_ns;
+	bool watchdog_force_partial;
+	const char *watchdog_pf_drivers; /* validated comma list */
+	const char *watchdog_vfio_vfs;   /* validated comma list of BDFs, "" = none */
+	const char *watchdog_exec;       /* absolute path or NULL */
+	uint64_t watchdog_max_repairs;
+	int64_t watchdog_window_ns;
+	bool watchdog_dry_run;
+	const char *watchdog_helper_socket;
 };
 
 /* Parses argv into *ret (defaults applied first). The collectors' names come from ops. Returns 0,

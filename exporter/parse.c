@@ -164,3 +164,46 @@ parse_bdf_count(const char *s, char *ret_bdf, unsigned *ret_count)
 	*ret_count = (unsigned)n;
 	return 0;
 }
+
+int
+parse_duration(const char *s, int64_t *ret_ns)
+{
+	static const struct {
+		const char *unit;
+		int64_t ns;
+	} units[] = {{"ms", 1000000LL}, {"s", 1000000000LL}, {"m", 60000000000LL},
+		     {"h", 3600000000000LL}};
+	int64_t total = 0;
+
+	if (s == NULL || s[0] == '\0')
+		return -EINVAL;
+	if (strcmp(s, "0") == 0) {
+		*ret_ns = 0;
+		return 0;
+	}
+	for (const char *p = s; *p != '\0';) {
+		uint64_t n = 0;
+		const char *digits = p;
+		while (*p >= '0' && *p <= '9') {
+			if (n > (uint64_t)INT64_MAX / 10)
+				return -ERANGE;
+			n = n * 10 + (uint64_t)(*p++ - '0');
+		}
+		if (p == digits)
+			return -EINVAL;
+		size_t i = 0;
+		/* "ms" before "m": the longest unit that matches. */
+		while (i < sizeof(units) / sizeof(units[0]) &&
+		       !(strncmp(p, units[i].unit, strlen(units[i].unit)) == 0 &&
+			 !(units[i].unit[0] == 'm' && units[i].unit[1] == '\0' && p[1] == 's')))
+			i++;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -EINVAL;
+		p += strlen(units[i].unit);
+		if (n > (uint64_t)(INT64_MAX - total) / (uint64_t)units[i].ns)
+			return -ERANGE;
+		total += (int64_t)n * units[i].ns;
+	}
+	*ret_ns = total;
+	return 0;
+}

@@ -12,6 +12,10 @@ int parse_i64(const char *s, int base, int64_t min, int64_t max, int64_t *ret);
 /* A finite decimal number ("10", "9.5"); -EINVAL for NaN, infinities and junk. */
 int parse_double(const char *s, double *ret);
 
+/* A Go-style duration: one or more <number><unit> with units ms, s, m, h ("30s", "1h30m",
+ * "500ms"); a bare "0" is zero. Into ret_ns; -EINVAL for junk, -ERANGE above ~292 years. */
+int parse_duration(const char *s, int64_t *ret_ns);
+
 /* A PCI address: "DDDD:BB:DD.F" or "BB:DD.F" (domain 0000), hex in either case. Writes the full
  * lower-case form into ret (13 bytes) and returns 0, or -EINVAL. */
 #define PARSE_BDF_SIZE 13

@@ -325,6 +325,38 @@ test_double_junk(void **state)
 	assert_double_fail("abc", -EINVAL);
 }
 
+static void
+assert_duration(const char *s, int want_rc, int64_t want)
+{
+	int64_t v = -42;
+	int rc = parse_duration(s, &v);
+	if (rc != want_rc)
+		fail_msg("parse_duration(\"%s\") = %d, want %d", s, rc, want_rc);
+	assert_true(v == (want_rc == 0 ? want : -42));
+}
+
+static void
+test_duration(void **state)
+{
+	(void)state;
+	assert_duration("30s", 0, 30000000000LL);
+	assert_duration("500ms", 0, 500000000LL);
+	assert_duration("1m", 0, 60000000000LL);
+	assert_duration("1h30m", 0, 5400000000000LL);
+	assert_duration("2m500ms", 0, 120500000000LL);
+	assert_duration("0", 0, 0);
+	assert_duration("0s", 0, 0);
+	assert_duration("", -EINVAL, 0);
+	assert_duration("30", -EINVAL, 0);
+	assert_duration("s", -EINVAL, 0);
+	assert_duration("1d", -EINVAL, 0);
+	assert_duration("-1s", -EINVAL, 0);
+	assert_duration("1.5s", -EINVAL, 0);
+	assert_duration("1s ", -EINVAL, 0);
+	assert_duration("9999999999999999999h", -ERANGE, 0);
+	assert_duration("3000000h", -ERANGE, 0);
+}
+
 int
 main(void)
 {
@@ -345,6 +377,7 @@ main(void)
 		cmocka_unit_test(test_double_special),
 		cmocka_unit_test(test_double_range),
 		cmocka_unit_test(test_double_junk),
+		cmocka_unit_test(test_duration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
