@@ -15,7 +15,7 @@ DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev lib
 	libdrm-dev libudev-dev
 DEB_TEST := libcmocka-dev prometheus curl systemd python3 clang dkms
 
-PKGS := libmicrohttpd libsystemd zlib libpci libdrm
+PKGS := libmicrohttpd libsystemd zlib libpci libdrm libudev
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \

@@ -22,5 +22,6 @@ extern const struct collector_ops module_collector;
 extern const struct collector_ops pmu_collector;
 extern const struct collector_ops proxmox_collector;
 extern const struct collector_ops sriov_collector;
+extern const struct collector_ops watchdog_collector;
 
 #endif

@@ -17,9 +17,12 @@ struct roots {
 };
 
 /* Command-line settings collectors use; validated by the flag parser. Borrowed from main(). */
+struct watchdog;
+
 struct collector_options {
 	const char *const *expected_vfs; /* "BDF=N" from --sriov.expected-vfs */
 	size_t nexpected_vfs;
+	struct watchdog *watchdog;       /* NULL without --watchdog.enable */
 };
 
 struct collector;
@@ -49,7 +52,8 @@ const struct collector_options *collector_options(const struct collector *c);
 /* Reports one value skipped because the system returned unusable data (garbage, a directory or
  * FIFO where a file should be, a dangling link). what names the source, e.g. a relative path; err
  * is a positive errno. Logged once per distinct what for the life of the process; counted in
- * gpu_sriov_scrape_collector_skipped_values for this scrape. */
+ * gpu_sriov_scrape_collector_skipped_values for this scrape. c may be NULL (code shared with the
+ * watchdog): then the value is only logged at debug level. */
 void collector_skip(struct collector *c, const char *what, int err);
 
 #endif

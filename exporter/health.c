@@ -3,11 +3,13 @@
 
 #include "health.h"
 #include "log.h"
+#include "watchdog.h"
 
 void
-health_init(struct health *h, struct scraper *scraper, int64_t now_ns)
+health_init(struct health *h, struct scraper *scraper, struct watchdog *watchdog, int64_t now_ns)
 {
 	h->scraper = scraper;
+	h->watchdog = watchdog;
 	atomic_store(&h->heartbeat, now_ns);
 }
 
@@ -26,6 +28,10 @@ health_check_at(struct health *h, int64_t now_ns, const char **ret_reason)
 	}
 	if (!scraper_healthy(h->scraper, now_ns, HEALTH_STUCK_NS)) {
 		*ret_reason = "collection stuck for more than 60s";
+		return false;
+	}
+	if (!watchdog_healthy(h->watchdog, now_ns)) {
+		*ret_reason = "watchdog thread stalled";
 		return false;
 	}
 	return true;

@@ -13,12 +13,17 @@
 /* A collection running longer than this is stuck (a read hangs in the kernel). */
 #define HEALTH_STUCK_NS (60LL * 1000000000LL)
 
+struct watchdog;
+
 struct health {
 	_Atomic int64_t heartbeat; /* monotonic ns of the main loop's last beat */
 	struct scraper *scraper;   /* borrowed */
+	struct watchdog *watchdog; /* borrowed; NULL when not enabled */
 };
 
-void health_init(struct health *h, struct scraper *scraper, int64_t now_ns);
+/* watchdog may be NULL. */
+void health_init(struct health *h, struct scraper *scraper, struct watchdog *watchdog,
+		 int64_t now_ns);
 void health_beat(struct health *h, int64_t now_ns);
 
 /* True when healthy at now_ns; otherwise *ret_reason (static text) says why. Thread-safe. */

@@ -18,6 +18,7 @@
 #include "registry.h"
 #include "scrape.h"
 #include "version.h"
+#include "watchdog.h"
 #include "xalloc.h"
 
 #define MAX_LISTEN 16
@@ -155,7 +156,7 @@ main_loop(struct health *h, const sigset_t *signals)
 }
 
 static int
-serve(const struct config *cfg, struct scraper *s, struct registry *r)
+serve(const struct config *cfg, struct scraper *s, struct registry *r, struct watchdog *wd)
 {
 	int fds[MAX_LISTEN];
 	size_t nfds = 0;
@@ -174,7 +175,7 @@ serve(const struct config *cfg, struct scraper *s, struct registry *r)
 	if (open_listeners(cfg, fds, &nfds) < 0)
 		return 1;
 	registry_init_all(r);
-	health_init(&h, s, monotonic_ns());
+	health_init(&h, s, wd, monotonic_ns());
 	struct http_options o = {
 		.fds = fds,
 		.nfds = nfds,
@@ -250,13 +251,34 @@ main(int argc, char **argv)
 
 	if (!cfg.once)
 		log_start(&cfg, ops, nops);
+	struct collector_options opts = {cfg.expected_vfs, cfg.nexpected_vfs, NULL};
+	if (cfg.watchdog_enable && !cfg.once) {
+		struct watchdog_config wc = {
+			.interval_ns = cfg.watchdog_interval_ns,
+			.force_partial = cfg.watchdog_force_partial,
+			.pf_drivers = cfg.watchdog_pf_drivers,
+			.vfio_vfs = cfg.watchdog_vfio_vfs,
+			.exec = cfg.watchdog_exec,
+			.max_repairs = (unsigned)cfg.watchdog_max_repairs,
+			.window_ns = cfg.watchdog_window_ns,
+			.dry_run = cfg.watchdog_dry_run,
+			.helper_socket = cfg.watchdog_helper_socket,
+		};
+		int werr = watchdog_start(&wc, &roots, &opts, &opts.watchdog);
+		if (werr < 0) {
+			log_msg(LOG_LEVEL_ERROR, NULL, -werr, "cannot start the watchdog");
+			rc = 1;
+			goto out;
+		}
+	}
 	struct registry *r = registry_new(ops, nops, cfg.collector_enabled, &roots, NULL);
-	struct collector_options opts = {cfg.expected_vfs, cfg.nexpected_vfs};
 	registry_set_options(r, &opts);
 	struct scraper *s = scraper_new(r, !cfg.disable_exporter_metrics);
-	rc = cfg.once ? run_once(s) : serve(&cfg, s, r);
+	rc = cfg.once ? run_once(s) : serve(&cfg, s, r, opts.watchdog);
+	/* The watchdog reads nothing the registry owns, but the collector reads the watchdog. */
 	scraper_free(s);
 	registry_free(r);
+	watchdog_stop(opts.watchdog);
 out:
 	for (size_t i = 0; i < 3; i++) {
 		int fd = i == 0 ? roots.sys : i == 1 ? roots.proc : roots.root;

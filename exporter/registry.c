@@ -20,6 +20,7 @@ static const struct collector_ops *const all_collectors[] = {
 	&pmu_collector,
 	&proxmox_collector,
 	&sriov_collector,
+	&watchdog_collector,
 };
 
 /* Distinct skipped values remembered per collector, so each is logged once. Past this, further
@@ -106,6 +107,11 @@ fnv1a(const char *s)
 void
 collector_skip(struct collector *c, const char *what, int err)
 {
+	/* Shared readers (pci.c, persist.c) also run outside any collector, e.g. in the watchdog. */
+	if (c == NULL) {
+		log_msg(LOG_LEVEL_DEBUG, NULL, err, "skipping unusable value from %s", what);
+		return;
+	}
 	uint64_t h = fnv1a(what);
 
 	c->skipped++;

@@ -30,7 +30,7 @@ test_fresh_heartbeat_is_healthy(void **state)
 
 	(void)state;
 	scrape_stuck = false;
-	health_init(&h, NULL, 1000);
+	health_init(&h, NULL, NULL, 1000);
 	assert_true(health_check_at(&h, 1000 + HEALTH_HEARTBEAT_STALE_NS, &reason));
 	assert_null(reason);
 	assert_true(seen_stuck_ns == HEALTH_STUCK_NS);
@@ -44,7 +44,7 @@ test_stale_heartbeat(void **state)
 
 	(void)state;
 	scrape_stuck = false;
-	health_init(&h, NULL, 1000);
+	health_init(&h, NULL, NULL, 1000);
 	assert_false(health_check_at(&h, 1001 + HEALTH_HEARTBEAT_STALE_NS, &reason));
 	assert_string_equal(reason, "main loop stalled");
 	/* A new beat makes it healthy again. */
@@ -60,7 +60,7 @@ test_stuck_scrape(void **state)
 
 	(void)state;
 	scrape_stuck = true;
-	health_init(&h, NULL, 1000);
+	health_init(&h, NULL, NULL, 1000);
 	assert_false(health_check_at(&h, 1000, &reason));
 	assert_string_equal(reason, "collection stuck for more than 60s");
 	scrape_stuck = false;
