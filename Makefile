@@ -61,10 +61,16 @@ $(BUILD)/libexporter.a: $(LIB_OBJ)
 $(BIN): $(BUILD)/obj/exporter/main.o $(BUILD)/libexporter.a
 	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libexporter.a
+# Helpers every unit test links (tests/unit/testlib.h).
+$(BUILD)/tests/testlib.o: tests/unit/testlib.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iexporter -Icollectors -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/testlib.o $(BUILD)/libexporter.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Iexporter -Icollectors -DTEST_DATA_DIR='"$(CURDIR)/tests/fixtures"' \
-		$(ALL_LDFLAGS) $< $(BUILD)/libexporter.a $(LDLIBS) -lcmocka -o $@
+		$(ALL_LDFLAGS) $< $(BUILD)/tests/testlib.o $(BUILD)/libexporter.a $(LDLIBS) -lcmocka \
+		-o $@
 
 # These tests replace one function at link time to control timing or state.
 $(BUILD)/tests/test_http: ALL_LDFLAGS += -Wl,--wrap=scraper_run

@@ -5,7 +5,6 @@
  * modified are built in a mkdtemp() directory per test and removed with nftw(). */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <setjmp.h>
@@ -23,14 +22,15 @@
 #include "collectors.h"
 #include "dkms_tree.h"
 #include "registry.h"
+#include "testlib.h"
 
 #define MOD "i915-sriov-dkms"
 #define MODDIR "var/lib/dkms/" MOD
 
 struct env {
-	char path[PATH_MAX];
-	int top;  /* the mkdtemp() dir */
-	int root; /* <top>/root, <top>/proc, <top>/sys as O_PATH handles, as main() opens them */
+	char *path; /* the tree_new() dir */
+	int top;    /* path as an O_PATH handle */
+	int root;   /* <top>/root, <top>/proc, <top>/sys as O_PATH handles, as main() opens them */
 	int proc;
 	int sys;
 };
@@ -90,16 +90,6 @@ lnk(int dirfd, const char *rel, const char *target)
 }
 
 static int
-remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		return rmdir(path) < 0 ? -1 : 0;
-	return unlink(path) < 0 ? -1 : 0;
-}
-
-static int
 teardown(void **state)
 {
 	struct env *e = *state;
@@ -111,29 +101,24 @@ teardown(void **state)
 		if (fds[i] >= 0)
 			(void)close(fds[i]);
 	}
-	int r = e->path[0] != '\0' ? nftw(e->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) : 0;
+	int r = tree_free(e->path);
 	free(e);
 	*state = NULL;
-	return r == 0 ? 0 : -1;
+	return r;
 }
 
 static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
 	struct env *e = calloc(1, sizeof(*e));
 
 	if (e == NULL)
 		return -1;
 	e->top = e->root = e->proc = e->sys = -1;
 	*state = e;
-	if (tmp == NULL || tmp[0] == '\0')
-		tmp = "/tmp";
-	int n = snprintf(e->path, sizeof(e->path), "%s/test_dkms.XXXXXX", tmp);
-	if (n < 0 || (size_t)n >= sizeof(e->path) || mkdtemp(e->path) == NULL) {
-		e->path[0] = '\0';
+	e->path = tree_new(NULL, "test_dkms");
+	if (e->path == NULL)
 		goto fail;
-	}
 	e->top = open(e->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (e->top < 0 || mkdirat(e->top, "root", 0755) != 0 ||
 	    mkdirat(e->top, "proc", 0755) != 0 || mkdirat(e->top, "sys", 0755) != 0)
@@ -149,26 +134,12 @@ fail:
 	return -1;
 }
 
-/* snprintf() that fails the test instead of truncating. */
-static void fmt(char *buf, size_t size, const char *f, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-fmt(char *buf, size_t size, const char *f, ...)
-{
-	va_list ap;
-
-	va_start(ap, f);
-	int n = vsnprintf(buf, size, f, ap);
-	va_end(ap);
-	assert_true(n >= 0 && (size_t)n < size);
-}
-
 static void
 kernel(int root, const char *kver)
 {
 	char rel[PATH_MAX];
 
-	fmt(rel, sizeof(rel), "lib/modules/%s/modules.dep", kver);
+	xsnprintf(rel, sizeof(rel), "lib/modules/%s/modules.dep", kver);
 	put(root, rel, "kernel/drivers/gpu/drm/i915/i915.ko:\n");
 }
 
@@ -179,11 +150,11 @@ add_version(int root, const char *ver, bool dangling)
 	char rel[PATH_MAX], target[PATH_MAX];
 
 	if (!dangling) {
-		fmt(rel, sizeof(rel), "usr/src/" MOD "-%s/dkms.conf", ver);
+		xsnprintf(rel, sizeof(rel), "usr/src/" MOD "-%s/dkms.conf", ver);
 		put(root, rel, "PACKAGE_NAME=\"" MOD "\"\n");
 	}
-	fmt(rel, sizeof(rel), MODDIR "/%s/source", ver);
-	fmt(target, sizeof(target), "../../../../../usr/src/" MOD "-%s", ver);
+	xsnprintf(rel, sizeof(rel), MODDIR "/%s/source", ver);
+	xsnprintf(target, sizeof(target), "../../../../../usr/src/" MOD "-%s", ver);
 	lnk(root, rel, target);
 }
 
@@ -193,10 +164,10 @@ build(int root, const char *ver, const char *kver, bool built)
 {
 	char rel[PATH_MAX];
 
-	fmt(rel, sizeof(rel), MODDIR "/%s/%s/x86_64/log/make.log", ver, kver);
+	xsnprintf(rel, sizeof(rel), MODDIR "/%s/%s/x86_64/log/make.log", ver, kver);
 	put(root, rel, "DKMS make.log\n");
 	if (built) {
-		fmt(rel, sizeof(rel), MODDIR "/%s/%s/x86_64/module/i915.ko", ver, kver);
+		xsnprintf(rel, sizeof(rel), MODDIR "/%s/%s/x86_64/module/i915.ko", ver, kver);
 		put(root, rel, "");
 	}
 }
@@ -206,8 +177,8 @@ install(int root, const char *ver, const char *kver)
 {
 	char rel[PATH_MAX], target[PATH_MAX];
 
-	fmt(rel, sizeof(rel), MODDIR "/kernel-%s-x86_64", kver);
-	fmt(target, sizeof(target), "%s/%s/x86_64", ver, kver);
+	xsnprintf(rel, sizeof(rel), MODDIR "/kernel-%s-x86_64", kver);
+	xsnprintf(target, sizeof(target), "%s/%s/x86_64", ver, kver);
 	lnk(root, rel, target);
 }
 
@@ -254,7 +225,7 @@ open_fixture_root(const char *scenario)
 
 	if (dir == NULL || dir[0] == '\0')
 		dir = TEST_DATA_DIR;
-	fmt(path, sizeof(path), "%s/%s/root", dir, scenario);
+	xsnprintf(path, sizeof(path), "%s/%s/root", dir, scenario);
 	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		fail_msg("%s: %s", path, strerror(errno));
@@ -465,7 +436,7 @@ test_garbage(void **state)
 	memset(longname, 'v', 255);
 	longname[255] = '\0';
 	char rel[PATH_MAX];
-	fmt(rel, sizeof(rel), MODDIR "/%s", longname);
+	xsnprintf(rel, sizeof(rel), MODDIR "/%s", longname);
 	mkdirs(e->root, rel);
 
 	struct dkms_tree *t = read_tree(e->root);
@@ -517,27 +488,29 @@ test_bounds(void **state)
 	char rel[PATH_MAX];
 
 	for (int i = 0; i < DKMS_MAX_MODULES + 6; i++) {
-		fmt(rel, sizeof(rel), "var/lib/dkms/mod%03d/1.0/source", i);
+		xsnprintf(rel, sizeof(rel), "var/lib/dkms/mod%03d/1.0/source", i);
 		lnk(e->root, rel, "../../../../../usr/src");
 	}
 	for (int i = 0; i < DKMS_MAX_VERSIONS + 6; i++) {
-		fmt(rel, sizeof(rel), "var/lib/dkms/mod000/2.%d/source", i);
+		xsnprintf(rel, sizeof(rel), "var/lib/dkms/mod000/2.%d/source", i);
 		lnk(e->root, rel, "../../../../../usr/src");
 	}
 	for (int i = 0; i < DKMS_MAX_KERNELS + 10; i++) {
-		fmt(rel, sizeof(rel), "6.%d.0-1-pve", i);
+		xsnprintf(rel, sizeof(rel), "6.%d.0-1-pve", i);
 		kernel(e->root, rel);
-		fmt(rel, sizeof(rel), "var/lib/dkms/mod001/1.0/6.%d.0-1-pve/x86_64/module/m.ko", i);
+		xsnprintf(rel, sizeof(rel),
+			  "var/lib/dkms/mod001/1.0/6.%d.0-1-pve/x86_64/module/m.ko", i);
 		put(e->root, rel, "");
 	}
 	for (int i = 0; i < DKMS_MAX_ARCHES + 2; i++) {
-		fmt(rel, sizeof(rel), "var/lib/dkms/mod002/1.0/6.1.0-1-pve/arch%d/module/m.ko", i);
+		xsnprintf(rel, sizeof(rel),
+			  "var/lib/dkms/mod002/1.0/6.1.0-1-pve/arch%d/module/m.ko", i);
 		put(e->root, rel, "");
 	}
 	/* a flooded directory is read only up to DKMS_MAX_ENTRIES */
 	lnk(e->root, "var/lib/dkms/flood/1.0/source", "../../../../../usr/src");
 	for (int i = 0; i < DKMS_MAX_ENTRIES + 5; i++) {
-		fmt(rel, sizeof(rel), "var/lib/dkms/flood/1.0/junk%d", i);
+		xsnprintf(rel, sizeof(rel), "var/lib/dkms/flood/1.0/junk%d", i);
 		put(e->root, rel, "");
 	}
 	mkdirs(e->root, "usr/src");

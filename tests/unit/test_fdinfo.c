@@ -5,7 +5,6 @@
  * no-client case. FDINFO_BENCH=N times a scan of N fake processes. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,9 +21,8 @@
 
 /* Included for its clock hook, so the 30 s quiet period can be stepped over. */
 #include "../../collectors/fdinfo.c"
-#include "registry.h"
+#include "testlib.h"
 
-static char tmpl[] = "/tmp/test_fdinfo.XXXXXX";
 static char *tmp;
 static int64_t fake_now;
 
@@ -34,74 +32,15 @@ fake_clock(void)
 	return fake_now;
 }
 
-static void
-mkdirs(char *path, size_t from)
-{
-	for (char *p = path + from; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		(void)mkdir(path, 0755);
-		*p = '/';
-	}
-}
-
-static void
-put(const char *rel, const char *text)
-{
-	char path[512];
-
-	(void)snprintf(path, sizeof(path), "%s/%s", tmp, rel);
-	mkdirs(path, strlen(tmp) + 1);
-	FILE *f = fopen(path, "we");
-	assert_non_null(f);
-	(void)fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-static void
-ln(const char *rel, const char *target)
-{
-	char path[512];
-
-	(void)snprintf(path, sizeof(path), "%s/%s", tmp, rel);
-	mkdirs(path, strlen(tmp) + 1);
-	(void)unlink(path);
-	assert_int_equal(symlink(target, path), 0);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-rm_tree(const char *rel)
-{
-	char path[512];
-
-	(void)snprintf(path, sizeof(path), "%s/%s", tmp, rel);
-	assert_int_equal(nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
 static int
 setup(void **state)
 {
-	(void)state;
-	memcpy(tmpl + strlen(tmpl) - 6, "XXXXXX", 6);
-	tmp = mkdtemp(tmpl);
+	/* /tmp, not TMPDIR: test_unreadable's child runs as nobody and must reach it. */
+	tmp = tree_new("/tmp", "test_fdinfo");
 	fake_now = 1000000000LL;
 	fdinfo_clock = fake_clock;
+	*state = tmp;
 	return tmp == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	return nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* The GPU function as sysfs shows it: 0000:01:00.0, Intel 0x46d4, bound to i915 (a VF passed
@@ -109,22 +48,12 @@ teardown(void **state)
 static void
 gpu(const char *bdf, const char *driver)
 {
-	char rel[128], target[128];
+	char rel[128], sys[512];
 
-	(void)snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/class", bdf);
-	put(rel, "0x030000\n");
-	(void)snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/vendor", bdf);
-	put(rel, "0x8086\n");
-	(void)snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/device", bdf);
-	put(rel, "0x46d4\n");
 	(void)snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s/bind", driver);
-	put(rel, "");
-	(void)snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/driver", bdf);
-	(void)snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", driver);
-	ln(rel, target);
-	(void)snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", bdf);
-	(void)snprintf(target, sizeof(target), "../../../devices/pci0000:00/%s", bdf);
-	ln(rel, target);
+	tree_put(tmp, rel, "");
+	(void)snprintf(sys, sizeof(sys), "%s/sys", tmp);
+	tree_gpu(sys, bdf, driver);
 }
 
 static void
@@ -134,16 +63,16 @@ process(int pid, const char *comm, unsigned long long start)
 
 	(void)snprintf(rel, sizeof(rel), "proc/%d/comm", pid);
 	(void)snprintf(text, sizeof(text), "%s\n", comm);
-	put(rel, text);
+	tree_put(tmp, rel, text);
 	(void)snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
 	(void)snprintf(text, sizeof(text),
 		       "%d (%s) S 1 %d %d 0 -1 4194560 5123 0 0 0 812 95 0 0 20 0 3 0 %llu "
 		       "2147483648 61234 18446744073709551615 1 1 0 0 0 0 0 16781312 2 0 0 17 1 0 "
 		       "0 0 0 0\n",
 		       pid, comm, pid, pid, start);
-	put(rel, text);
+	tree_put(tmp, rel, text);
 	(void)snprintf(rel, sizeof(rel), "proc/%d/fd/.keep", pid);
-	put(rel, "");
+	tree_put(tmp, rel, "");
 	(void)snprintf(rel, sizeof(rel), "proc/%d/fd/.keep", pid);
 	(void)snprintf(text, sizeof(text), "%s/%s", tmp, rel);
 	(void)unlink(text);
@@ -156,9 +85,10 @@ other_fd(int pid, int fd, const char *target)
 	char rel[128];
 
 	(void)snprintf(rel, sizeof(rel), "proc/%d/fd/%d", pid, fd);
-	ln(rel, target);
+	tree_link(tmp, rel, target);
 	(void)snprintf(rel, sizeof(rel), "proc/%d/fdinfo/%d", pid, fd);
-	put(rel, "pos:\t0\nflags:\t02\nmnt_id:\t15\nino:\t1057\ninotify wd:1 ino:2 sdev:3\n");
+	tree_put(tmp, rel,
+		 "pos:\t0\nflags:\t02\nmnt_id:\t15\nino:\t1057\ninotify wd:1 ino:2 sdev:3\n");
 }
 
 static void
@@ -168,9 +98,9 @@ drm_fd(int pid, int fd, const char *fdinfo)
 
 	(void)snprintf(rel, sizeof(rel), "proc/%d/fd/%d", pid, fd);
 	/* Absolute, as the kernel shows it; the collector never follows it. */
-	ln(rel, "/dev/dri/renderD128");
+	tree_link(tmp, rel, "/dev/dri/renderD128");
 	(void)snprintf(rel, sizeof(rel), "proc/%d/fdinfo/%d", pid, fd);
-	put(rel, fdinfo);
+	tree_put(tmp, rel, fdinfo);
 }
 
 /* An i915 client block as §5 shows it; busy times in ns. */
@@ -194,49 +124,39 @@ i915(unsigned id, unsigned long long render, unsigned long long video, unsigned 
 }
 
 /* Collecting: one registry per test, kept across scrapes (the collector's state lives there). */
-static const struct collector_ops *const table[] = {&fdinfo_collector};
-static const bool on[] = {true};
-static struct roots roots;
-static struct registry *reg;
-static struct buf out = BUF_INIT;
+static struct testrun run;
+static char *out; /* the last scrape's text exposition */
 
 static void
 start(void)
 {
-	char path[512];
+	char sys[512], proc[512];
 
-	(void)snprintf(path, sizeof(path), "%s/sys", tmp);
-	(void)mkdir(path, 0755);
-	roots.sys = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	(void)snprintf(path, sizeof(path), "%s/proc", tmp);
-	(void)mkdir(path, 0755);
-	roots.proc = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	roots.root = -1;
-	assert_true(roots.sys >= 0 && roots.proc >= 0);
-	reg = registry_new(table, 1, on, &roots, NULL);
-	buf_reset(&out);
+	(void)snprintf(sys, sizeof(sys), "%s/sys", tmp);
+	(void)mkdir(sys, 0755);
+	(void)snprintf(proc, sizeof(proc), "%s/proc", tmp);
+	(void)mkdir(proc, 0755);
+	assert_int_equal(testrun_start(&run, &fdinfo_collector, sys, proc, NULL), 0);
+	free(out);
+	out = NULL;
 }
 
 static void
 stop(void)
 {
-	registry_free(reg);
-	buf_reset(&out);
-	(void)close(roots.sys);
-	(void)close(roots.proc);
+	testrun_stop(&run);
+	free(out);
+	out = NULL;
 }
 
 static void
 collect(void)
 {
-	struct expo *e = expo_new();
-
-	buf_reset(&out);
-	assert_int_equal(registry_collect(reg, e, INT64_MAX), 1);
-	expo_render(e, EXPO_FORMAT_TEXT, &out);
-	expo_free(e);
+	free(out);
+	out = testrun_scrape(&run);
+	assert_int_equal(run.ok, 1);
 	if (getenv("FDINFO_TEST_SHOW") != NULL)
-		(void)fputs(out.data, stderr);
+		(void)fputs(out, stderr);
 }
 
 /* Value of the series written exactly as rendered, or NAN when absent. */
@@ -245,7 +165,7 @@ value(const char *series)
 {
 	size_t n = strlen(series);
 
-	for (const char *p = out.data; p != NULL && *p != '\0';) {
+	for (const char *p = out; p != NULL && *p != '\0';) {
 		if (strncmp(p, series, n) == 0 && p[n] == ' ')
 			return strtod(p + n + 1, NULL);
 		p = strchr(p, '\n');
@@ -260,7 +180,7 @@ count(const char *prefix)
 {
 	size_t k = 0;
 
-	for (const char *p = out.data; p != NULL && *p != '\0';) {
+	for (const char *p = out; p != NULL && *p != '\0';) {
 		k += strncmp(p, prefix, strlen(prefix)) == 0;
 		p = strchr(p, '\n');
 		if (p != NULL)
@@ -295,9 +215,9 @@ static void
 guest_tree(void)
 {
 	gpu("0000:01:00.0", "i915");
-	put("proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/sda1\n");
-	put("proc/sys/kernel/osrelease", "6.1.0-56-amd64\n");
-	ln("proc/self", "100");
+	tree_put(tmp, "proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/sda1\n");
+	tree_put(tmp, "proc/sys/kernel/osrelease", "6.1.0-56-amd64\n");
+	tree_link(tmp, "proc/self", "100");
 	process(100, "frigate.detecto", 5000);
 	other_fd(100, 0, "/dev/null");
 	other_fd(100, 3, "socket:[48213]");
@@ -312,9 +232,9 @@ guest_tree(void)
 	other_fd(400, 0, "/dev/pts/0");
 	other_fd(400, 1, "/dev/pts/0");
 	other_fd(400, 255, "/dev/dri-not-really");
-	put("proc/500/comm", "vanishing\n");
+	tree_put(tmp, "proc/500/comm", "vanishing\n");
 	process(600, "closing", 6000);
-	ln("proc/600/fd/3", "/dev/dri/card0");
+	tree_link(tmp, "proc/600/fd/3", "/dev/dri/card0");
 }
 
 static void
@@ -347,12 +267,12 @@ test_guest(void **state)
 	assert_int_equal(count("gpu_sriov_engine_busy_seconds_total{"), 4);
 	assert_int_equal(count("gpu_sriov_client_engine_cycles_total"), 0);
 	/* Nothing with a pid in it. */
-	assert_null(strstr(out.data, "pid="));
+	assert_null(strstr(out, "pid="));
 
 	/* Values grow; ffmpeg 300 exits (its 1 s of video stays); a new ffmpeg starts. */
 	drm_fd(100, 5, i915(7, 2203345000ULL, 88000000ULL, 24));
 	drm_fd(200, 4, i915(8, 500000000ULL, 2500000000ULL, 8));
-	rm_tree("proc/300");
+	tree_rm(tmp, "proc/300");
 	process(700, "ffmpeg", 7000);
 	drm_fd(700, 6, i915(10, 250000000ULL, 0, 2));
 	collect();
@@ -378,9 +298,9 @@ test_guest(void **state)
 	assert_near(value(COMM_BUSY("frigate.detecto", "render")), 2.403345);
 
 	/* Every client gone: 0 clients, counters unchanged, memory gauges gone. */
-	rm_tree("proc/100");
-	rm_tree("proc/200");
-	rm_tree("proc/700");
+	tree_rm(tmp, "proc/100");
+	tree_rm(tmp, "proc/200");
+	tree_rm(tmp, "proc/700");
 	collect();
 	assert_near(value(CLIENTS), 0);
 	assert_near(value(DEV_BUSY("render", "render")), 3.153345);
@@ -413,7 +333,7 @@ test_inherited_fd(void **state)
 	assert_near(value(COMM_BUSY("parent", "render")), 3);
 	assert_true(isnan(value(COMM_BUSY("child", "render"))));
 	/* The parent exits: the child carries on with the client and its growth. */
-	rm_tree("proc/90");
+	tree_rm(tmp, "proc/90");
 	drm_fd(900, 3, i915(21, 4000000000ULL, 0, 1));
 	collect();
 	assert_near(value(CLIENTS), 1);
@@ -447,17 +367,15 @@ test_no_proc(void **state)
 {
 	(void)state;
 	gpu("0000:01:00.0", "i915");
-	put("not-a-dir", "");
+	tree_put(tmp, "not-a-dir", "");
 	start();
 	char path[512];
 	(void)snprintf(path, sizeof(path), "%s/not-a-dir", tmp);
-	(void)close(roots.proc);
-	roots.proc = open(path, O_PATH | O_CLOEXEC);
-	assert_true(roots.proc >= 0);
-	struct expo *e = expo_new();
-	assert_int_equal(registry_collect(reg, e, INT64_MAX), 0);
-	expo_render(e, EXPO_FORMAT_TEXT, &out);
-	expo_free(e);
+	(void)close(run.roots.proc);
+	run.roots.proc = open(path, O_PATH | O_CLOEXEC);
+	assert_true(run.roots.proc >= 0);
+	out = testrun_scrape(&run);
+	assert_int_equal(run.ok, 0);
 	assert_near(value("gpu_sriov_scrape_collector_success{collector=\"fdinfo\"}"), 0);
 	assert_int_equal(count("gpu_sriov_drm_clients"), 0);
 	stop();
@@ -573,7 +491,7 @@ test_quiet_cache(void **state)
 	/* A reused pid (a new directory) is rescanned at once. */
 	process(500, "cat", 5000);
 	collect();
-	rm_tree("proc/500");
+	tree_rm(tmp, "proc/500");
 	process(500, "vainfo", 5001);
 	drm_fd(500, 3, i915(31, 500000000ULL, 0, 1));
 	collect();
@@ -599,12 +517,12 @@ test_partial_scan(void **state)
 	start();
 	collect();
 	assert_near(value(COMM_BUSY("frigate.detecto", "render")), 1);
-	rm_tree("proc/100/fdinfo/5");
-	put("proc/100/fdinfo/5/not-a-file", "");
+	tree_rm(tmp, "proc/100/fdinfo/5");
+	tree_put(tmp, "proc/100/fdinfo/5/not-a-file", "");
 	collect();
 	assert_near(value(CLIENTS), 0);
 	assert_near(value(SKIPPED), 1);
-	rm_tree("proc/100/fdinfo/5");
+	tree_rm(tmp, "proc/100/fdinfo/5");
 	drm_fd(100, 5, i915(7, 1500000000ULL, 0, 1));
 	collect();
 	assert_near(value(CLIENTS), 1);
@@ -645,8 +563,8 @@ test_malformed_fdinfo(void **state)
 	free(big);
 	/* A directory where fdinfo should be, a FIFO where a fd link should be. */
 	process(600, "f", 6);
-	ln("proc/600/fd/3", "/dev/dri/renderD128");
-	put("proc/600/fdinfo/3/oops", "");
+	tree_link(tmp, "proc/600/fd/3", "/dev/dri/renderD128");
+	tree_put(tmp, "proc/600/fdinfo/3/oops", "");
 	start();
 	collect();
 	assert_near(value(CLIENTS), 2);
@@ -694,21 +612,17 @@ test_unreadable(void **state)
 	if (child == 0) {
 		/* No cmocka asserts here: a failure would unwind into the copied test runner. Any
 		 * uid other than the tree's owner will do. */
+		char sys[512];
 		if (setgid(65534) != 0 || setuid(65534) != 0)
 			_exit(2);
-		(void)snprintf(path, sizeof(path), "%s/sys", tmp);
-		roots.sys = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		(void)snprintf(sys, sizeof(sys), "%s/sys", tmp);
 		(void)snprintf(path, sizeof(path), "%s/proc", tmp);
-		roots.proc = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		roots.root = -1;
-		reg = registry_new(table, 1, on, &roots, NULL);
-		struct expo *e = expo_new();
-		(void)registry_collect(reg, e, INT64_MAX);
-		expo_render(e, EXPO_FORMAT_TEXT, &out);
-		expo_free(e);
+		if (testrun_start(&run, &fdinfo_collector, sys, path, NULL) < 0)
+			_exit(3);
+		out = testrun_scrape(&run);
 		int ok = value(UNREADABLE) == 2 && value(CLIENTS) == 1 && value(SKIPPED) == 0;
 		if (!ok)
-			(void)fputs(out.data, stderr);
+			(void)fputs(out, stderr);
 		stop();
 		_exit(ok ? 0 : 1);
 	}
@@ -781,19 +695,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_guest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inherited_fd, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_clients, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_proc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_xe_cycles, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_quiet_cache, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_partial_scan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_fdinfo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_comm_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_inherited_fd, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_no_clients, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_no_proc, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_xe_cycles, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_quiet_cache, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_partial_scan, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_fdinfo, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_comm_cap, setup, tree_teardown),
 	};
 	const struct CMUnitTest bench[] = {
-		cmocka_unit_test_setup_teardown(test_bench, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bench, setup, tree_teardown),
 	};
 	if (getenv("FDINFO_BENCH") != NULL)
 		return cmocka_run_group_tests(bench, NULL, NULL);

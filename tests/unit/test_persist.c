@@ -2,7 +2,6 @@
  * the precedence between sources on a temporary root tree. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,11 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "persist.h"
+#include "testlib.h"
 
 typedef int (*parser)(const char *line, char *ret_bdf, unsigned *ret_count);
 
@@ -112,49 +111,14 @@ test_udev(void **state)
 }
 
 /* A temporary root tree. */
-static char tmpl[] = "/tmp/test_persist.XXXXXX";
 static char *root;
-
-static void
-put(const char *rel, const char *text)
-{
-	char path[512];
-
-	(void)snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		(void)mkdir(path, 0755);
-		*p = '/';
-	}
-	FILE *f = fopen(path, "we");
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
 {
-	(void)state;
-	memcpy(tmpl + strlen(tmpl) - 6, "XXXXXX", 6);
-	root = mkdtemp(tmpl);
+	root = tree_new(NULL, "test_persist");
+	*state = root;
 	return root == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	return nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int skips;
@@ -198,20 +162,23 @@ test_precedence(void **state)
 	struct persist p;
 
 	(void)state;
-	put("etc/sysfs.conf", "# comment\ndevices/pci0000:00/0000:00:02.0/sriov_numvfs = 7\n");
-	put("usr/lib/tmpfiles.d/gpu.conf",
-	    "w /sys/devices/pci0000:00/0000:00:02.0/sriov_numvfs - - - - 1\n"
-	    "w /sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs - - - - 4\n");
+	tree_put(root, "etc/sysfs.conf",
+		 "# comment\ndevices/pci0000:00/0000:00:02.0/sriov_numvfs = 7\n");
+	tree_put(root, "usr/lib/tmpfiles.d/gpu.conf",
+		 "w /sys/devices/pci0000:00/0000:00:02.0/sriov_numvfs - - - - 1\n"
+		 "w /sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs - - - - 4\n");
 	/* etc/ masks the same file name in usr/lib/. */
-	put("etc/tmpfiles.d/gpu.conf", "w /sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs - - - - 5\n");
+	tree_put(root, "etc/tmpfiles.d/gpu.conf",
+		 "w /sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs - - - - 5\n");
 	/* First line for a path wins in tmpfiles. */
-	put("etc/tmpfiles.d/zz.conf", "w /sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs - - - - 6\n");
-	put("etc/udev/rules.d/70-a.rules",
-	    "KERNEL==\"0000:04:00.0\", ATTR{sriov_numvfs}=\"2\"\n");
+	tree_put(root, "etc/tmpfiles.d/zz.conf",
+		 "w /sys/devices/pci0000:00/0000:03:00.0/sriov_numvfs - - - - 6\n");
+	tree_put(root, "etc/udev/rules.d/70-a.rules",
+		 "KERNEL==\"0000:04:00.0\", ATTR{sriov_numvfs}=\"2\"\n");
 	/* A later udev assignment overrides an earlier one. */
-	put("etc/udev/rules.d/80-b.rules",
-	    "KERNEL==\"0000:04:00.0\", ATTR{sriov_numvfs}=\"3\"\n"
-	    "KERNEL==\"0000:00:02.0\", ATTR{sriov_numvfs}=\"2\"\n");
+	tree_put(root, "etc/udev/rules.d/80-b.rules",
+		 "KERNEL==\"0000:04:00.0\", ATTR{sriov_numvfs}=\"3\"\n"
+		 "KERNEL==\"0000:00:02.0\", ATTR{sriov_numvfs}=\"2\"\n");
 	load(&p);
 	assert_int_equal(p.n, 3);
 	const struct persist_entry *e = persist_find(&p, "0000:00:02.0");
@@ -243,13 +210,15 @@ test_bad_input(void **state)
 	memset(big, 'a', sizeof(big) - 2);
 	big[sizeof(big) - 2] = '\n';
 	big[sizeof(big) - 1] = '\0';
-	put("etc/sysfs.conf", "devices/pci0000:00/0000:00:02.0/sriov_numvfs = lots\n"
-			      "\x01\xff\xfe binary\n"
-			      "devices/pci0000:00/0000:00:02.0/sriov_numvfs = 2\r\n");
-	put("etc/tmpfiles.d/long.conf", big);
-	put("etc/udev/rules.d/1.rules", "ATTR{vendor}==\"0x8086\", ATTR{sriov_numvfs}=\"7\"\n");
+	tree_put(root, "etc/sysfs.conf",
+		 "devices/pci0000:00/0000:00:02.0/sriov_numvfs = lots\n"
+		 "\x01\xff\xfe binary\n"
+		 "devices/pci0000:00/0000:00:02.0/sriov_numvfs = 2\r\n");
+	tree_put(root, "etc/tmpfiles.d/long.conf", big);
+	tree_put(root, "etc/udev/rules.d/1.rules",
+		 "ATTR{vendor}==\"0x8086\", ATTR{sriov_numvfs}=\"7\"\n");
 	/* A directory named like a config file. */
-	put("etc/tmpfiles.d/dir.conf/x", "");
+	tree_put(root, "etc/tmpfiles.d/dir.conf/x", "");
 	load(&p);
 	assert_int_equal(p.n, 0);
 	/* bad number, CR line, overlong line, udev without KERNEL, directory */
@@ -264,9 +233,9 @@ main(void)
 		cmocka_unit_test(test_sysfsconf),
 		cmocka_unit_test(test_tmpfiles),
 		cmocka_unit_test(test_udev),
-		cmocka_unit_test_setup_teardown(test_empty_root, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_root, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_precedence, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input, setup, tree_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,6 @@
  * private trees under mkdtemp() and on the pve_* fixture scenarios. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +18,7 @@
 #include <cmocka.h>
 
 #include "pve.h"
+#include "testlib.h"
 
 /* What the parser reported through skip(). */
 struct skips {
@@ -752,19 +752,6 @@ test_binary_garbage(void **state)
 
 /* --- pve_config_load() on private trees --- */
 
-struct tree {
-	char path[PATH_MAX];
-	int fd;
-};
-
-static int
-rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 static void
 put(int fd, const char *rel, const char *data, size_t len)
 {
@@ -815,38 +802,11 @@ put_pci(int fd, const char *bdf)
 static int
 tree_setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	struct tree *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return -1;
-	(void)snprintf(t->path, sizeof(t->path), "%s/test_pve.XXXXXX",
-	               tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
-	if (mkdtemp(t->path) == NULL) {
-		free(t);
-		return -1;
-	}
-	t->fd = open(t->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	*state = t;
-	return t->fd < 0 ? -1 : 0;
+	return tree_fd_setup(state, "test_pve");
 }
 
 static int
-tree_teardown(void **state)
-{
-	struct tree *t = *state;
-
-	if (t == NULL)
-		return 0;
-	if (t->fd >= 0)
-		(void)close(t->fd);
-	int r = nftw(t->path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(t);
-	return r == 0 ? 0 : -1;
-}
-
-static int
-sub_fd(const struct tree *t, const char *rel)
+sub_fd(const struct tree_fd *t, const char *rel)
 {
 	int fd = openat(t->fd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	assert_true(fd >= 0);
@@ -856,7 +816,7 @@ sub_fd(const struct tree *t, const char *rel)
 static void
 test_load_no_pve(void **state)
 {
-	struct tree *t = *state;
+	struct tree_fd *t = *state;
 	struct pve_config *c = NULL;
 	struct skips s = {0};
 
@@ -895,7 +855,7 @@ test_load_no_pve(void **state)
 static void
 test_load_tree(void **state)
 {
-	struct tree *t = *state;
+	struct tree_fd *t = *state;
 	struct pve_config *c = NULL;
 	struct skips s = {0};
 	const char *q = "root/etc/pve/nodes/pve/qemu-server/";
@@ -976,7 +936,7 @@ test_load_tree(void **state)
 static void
 test_load_node_name(void **state)
 {
-	struct tree *t = *state;
+	struct tree_fd *t = *state;
 	struct pve_config *c = NULL;
 	struct skips s = {0};
 
@@ -1125,9 +1085,9 @@ main(void)
 	    cmocka_unit_test(test_address_limit),
 	    cmocka_unit_test(test_vm_limit),
 	    cmocka_unit_test(test_binary_garbage),
-	    cmocka_unit_test_setup_teardown(test_load_no_pve, tree_setup, tree_teardown),
-	    cmocka_unit_test_setup_teardown(test_load_tree, tree_setup, tree_teardown),
-	    cmocka_unit_test_setup_teardown(test_load_node_name, tree_setup, tree_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_no_pve, tree_setup, tree_fd_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_tree, tree_setup, tree_fd_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_node_name, tree_setup, tree_fd_teardown),
 	    cmocka_unit_test(test_fixture_mappings),
 	    cmocka_unit_test(test_fixture_pf_passthrough),
 	};

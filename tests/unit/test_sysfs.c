@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,11 +20,7 @@
 #include <cmocka.h>
 
 #include "sysfs.h"
-
-struct tree {
-	char path[PATH_MAX];
-	int fd; /* O_PATH handle on path, as main() opens --path.sysfs */
-};
+#include "testlib.h"
 
 /* 41 characters: longer than the small buffers below. */
 #define LONG_NAME "a_driver_name_that_is_much_too_long_xxxxx"
@@ -149,61 +144,22 @@ link_dev_null(int fd, const char *path)
 }
 
 static int
-remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	/* FTW_DEPTH: directories come after their contents. */
-	if (type == FTW_DP)
-		return rmdir(path) < 0 ? -1 : 0;
-	return unlink(path) < 0 ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct tree *t = *state;
-
-	if (t == NULL)
-		return 0;
-	if (t->fd >= 0)
-		(void)close(t->fd);
-	int r = t->path[0] != '\0' ? nftw(t->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) : 0;
-	free(t);
-	*state = NULL;
-	return r == 0 ? 0 : -1;
-}
-
-static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	struct tree *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
+	if (tree_fd_setup(state, "test_sysfs") < 0)
 		return -1;
-	t->fd = -1;
-	*state = t;
-	if (tmp == NULL || tmp[0] == '\0')
-		tmp = "/tmp";
-	int n = snprintf(t->path, sizeof(t->path), "%s/test_sysfs.XXXXXX", tmp);
-	if (n < 0 || (size_t)n >= sizeof(t->path) || mkdtemp(t->path) == NULL) {
-		t->path[0] = '\0';
-		goto fail;
+	const struct tree_fd *t = *state;
+	if (build_tree(t->fd) != 0 || link_dev_null(t->fd, t->path) != 0) {
+		(void)tree_fd_teardown(state);
+		return -1;
 	}
-	t->fd = open(t->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (t->fd < 0 || build_tree(t->fd) != 0 || link_dev_null(t->fd, t->path) != 0)
-		goto fail;
 	return 0;
-fail:
-	(void)teardown(state);
-	return -1;
 }
 
 static int
 root_fd(void **state)
 {
-	const struct tree *t = *state;
+	const struct tree_fd *t = *state;
 
 	return t->fd;
 }
@@ -576,5 +532,5 @@ main(void)
 		cmocka_unit_test(test_open_dir_fd),
 		cmocka_unit_test(test_open_dir_fd_errors),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tree_fd_teardown);
 }

@@ -1,0 +1,258 @@
+/* Helpers shared by the unit tests: temporary trees and one-collector runs (see testlib.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "testlib.h"
+
+char *
+tree_new(const char *dir, const char *name)
+{
+	char *path = NULL;
+
+	if (dir == NULL)
+		dir = getenv("TMPDIR");
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	if (asprintf(&path, "%s/%s.XXXXXX", dir, name) < 0)
+		return NULL;
+	if (mkdtemp(path) == NULL) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	/* FTW_DEPTH hands over a directory after its contents, so remove() finds it empty. */
+	return remove(path);
+}
+
+/* rm -rf without a shell; FTW_PHYS removes links and never follows them out of the tree. */
+static int
+remove_tree(const char *path)
+{
+	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+tree_free(char *root)
+{
+	if (root == NULL)
+		return 0;
+	int r = remove_tree(root);
+	free(root);
+	return r == 0 ? 0 : -1;
+}
+
+int
+tree_teardown(void **state)
+{
+	int r = tree_free(*state);
+
+	*state = NULL;
+	return r;
+}
+
+int
+tree_fd_teardown(void **state)
+{
+	struct tree_fd *t = *state;
+
+	if (t == NULL)
+		return 0;
+	if (t->fd >= 0)
+		(void)close(t->fd);
+	int r = tree_free(t->path);
+	free(t);
+	*state = NULL;
+	return r;
+}
+
+int
+tree_fd_setup(void **state, const char *name)
+{
+	struct tree_fd *t = calloc(1, sizeof(*t));
+
+	*state = t;
+	if (t == NULL)
+		return -1;
+	t->fd = -1;
+	t->path = tree_new(NULL, name);
+	if (t->path == NULL)
+		goto fail;
+	t->fd = open(t->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (t->fd < 0)
+		goto fail;
+	return 0;
+fail:
+	(void)tree_fd_teardown(state);
+	return -1;
+}
+
+void
+xsnprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		fail_msg("too long for %zu bytes: %s", size, fmt);
+}
+
+/* mkdir -p of the directories between root and the last component of path (root/...). Errors
+ * are left to the open or symlink that follows, which names the path. */
+static void
+parents(char *path, const char *root)
+{
+	for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		(void)mkdir(path, 0755);
+		*p = '/';
+	}
+}
+
+void
+tree_put(const char *root, const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+
+	xsnprintf(path, sizeof(path), "%s/%s", root, rel);
+	parents(path, root);
+	FILE *f = fopen(path, "we");
+	if (f == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+void
+tree_link(const char *root, const char *rel, const char *target)
+{
+	char path[PATH_MAX];
+
+	xsnprintf(path, sizeof(path), "%s/%s", root, rel);
+	parents(path, root);
+	/* Tests re-point links between scrapes (an fd reopened, a device rebound). */
+	(void)unlink(path);
+	if (symlink(target, path) != 0)
+		fail_msg("symlink %s -> %s: %s", path, target, strerror(errno));
+}
+
+void
+tree_rm(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+
+	xsnprintf(path, sizeof(path), "%s/%s", root, rel);
+	if (remove_tree(path) != 0)
+		fail_msg("remove %s: %s", path, strerror(errno));
+}
+
+void
+tree_gpu(const char *sys, const char *bdf, const char *driver)
+{
+	char rel[PATH_MAX], target[PATH_MAX];
+
+	xsnprintf(rel, sizeof(rel), "devices/pci0000:00/%s/class", bdf);
+	tree_put(sys, rel, "0x030000\n");
+	xsnprintf(rel, sizeof(rel), "devices/pci0000:00/%s/vendor", bdf);
+	tree_put(sys, rel, "0x8086\n");
+	xsnprintf(rel, sizeof(rel), "devices/pci0000:00/%s/device", bdf);
+	tree_put(sys, rel, "0x46d4\n");
+	if (driver != NULL) {
+		xsnprintf(rel, sizeof(rel), "devices/pci0000:00/%s/driver", bdf);
+		xsnprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", driver);
+		tree_link(sys, rel, target);
+	}
+	xsnprintf(rel, sizeof(rel), "bus/pci/devices/%s", bdf);
+	xsnprintf(target, sizeof(target), "../../../devices/pci0000:00/%s", bdf);
+	tree_link(sys, rel, target);
+}
+
+/* Opens one root directory; a NULL path leaves it unset (-1), as a collector without that root. */
+static int
+open_root(const char *path, int *ret_fd)
+{
+	if (path == NULL) {
+		*ret_fd = -1;
+		return 0;
+	}
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+int
+testrun_start(struct testrun *t, const struct collector_ops *ops, const char *sys,
+	      const char *proc, const char *root)
+{
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	t->roots.sys = t->roots.proc = t->roots.root = -1;
+	r = open_root(sys, &t->roots.sys);
+	if (r < 0)
+		goto out;
+	r = open_root(proc, &t->roots.proc);
+	if (r < 0)
+		goto out;
+	r = open_root(root, &t->roots.root);
+	if (r < 0)
+		goto out;
+	t->ops[0] = ops;
+	t->on[0] = true;
+	t->reg = registry_new(t->ops, 1, t->on, &t->roots, NULL);
+out:
+	if (r < 0)
+		testrun_stop(t);
+	return r;
+}
+
+char *
+testrun_scrape(struct testrun *t)
+{
+	struct expo *e = expo_new();
+	struct buf b = BUF_INIT;
+	size_t len;
+
+	/* No deadline: a slow test machine must not turn into a failed collector. */
+	t->ok = registry_collect(t->reg, e, INT64_MAX);
+	expo_render(e, EXPO_FORMAT_TEXT, &b);
+	expo_free(e);
+	return buf_steal(&b, &len);
+}
+
+void
+testrun_stop(struct testrun *t)
+{
+	registry_free(t->reg);
+	t->reg = NULL;
+	if (t->roots.sys >= 0)
+		(void)close(t->roots.sys);
+	if (t->roots.proc >= 0)
+		(void)close(t->roots.proc);
+	if (t->roots.root >= 0)
+		(void)close(t->roots.root);
+	t->roots.sys = t->roots.proc = t->roots.root = -1;
+}

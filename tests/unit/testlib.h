@@ -1,0 +1,84 @@
+/* Helpers shared by the unit tests (linked into every test binary, never into the exporter):
+ * temporary directory trees built file by file, and one collector run through its own registry
+ * the way the exporter runs it, so a test sees the same text exposition a scrape would. */
+#ifndef TESTS_UNIT_TESTLIB_H
+#define TESTS_UNIT_TESTLIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "registry.h"
+
+/* Creates an empty directory <dir>/<name>.XXXXXX with mkdtemp(), so parallel runs never share a
+ * tree. dir NULL means $TMPDIR, or /tmp when that is unset or empty; a test whose forked child
+ * drops root passes "/tmp", as a private TMPDIR would lock that child out. Returns the path,
+ * caller frees with tree_free(); NULL when it could not be made (no cmocka assert: for setup). */
+char *tree_new(const char *dir, const char *name);
+/* Removes the tree at root and everything below it, then frees root; NULL-safe. Returns 0, or -1
+ * when something could not be removed (root is freed all the same). For teardown: no asserts. */
+int tree_free(char *root);
+
+/* cmocka teardown for a setup that made its tree with tree_new() and stored the path in *state
+ * (tests usually keep a copy in a global for their helpers): tree_free(*state), *state = NULL. */
+int tree_teardown(void **state);
+
+/* cmocka fixture state for tests that work below a root fd, as the collectors do: a tree_new()
+ * tree and an O_PATH handle on it. */
+struct tree_fd {
+	char *path;
+	int fd;
+};
+
+/* Setup half of the fixture: *state becomes a struct tree_fd on a new tree named name (see
+ * tree_new()). Returns 0, or -1 with nothing left behind and *state NULL. */
+int tree_fd_setup(void **state, const char *name);
+/* Teardown half, usable as a cmocka teardown as is: closes the fd, removes the tree, frees *state
+ * and sets it NULL; a NULL *state is fine. Returns 0, or -1 when the tree was not fully removed. */
+int tree_fd_teardown(void **state);
+
+/* snprintf() into buf that fails the current test instead of truncating: a cut path would point
+ * the test at some other file. */
+void xsnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The helpers below fail the current test (cmocka) on any error. root is the directory that rel
+ * is relative to: a tree_new() path or a directory inside one; it must exist. */
+
+/* Writes text to root/rel, replacing the file, with missing parent directories created. */
+void tree_put(const char *root, const char *rel, const char *text);
+/* Makes root/rel a symlink to target (kept as given: fixtures use relative targets, as sysfs
+ * does), with missing parent directories created and an old link or file at rel replaced. */
+void tree_link(const char *root, const char *rel, const char *target);
+/* Removes root/rel and everything below it, as when a process exits or a device goes away. */
+void tree_rm(const char *root, const char *rel);
+
+/* A display-class PCI function in the sysfs tree at sys, as pci_list_gpus() reads it:
+ * devices/pci0000:00/<bdf>/{class,vendor,device} (Intel 0x46d4), the driver link to
+ * bus/pci/drivers/<driver> (none when driver is NULL: unbound) and the bus/pci/devices/<bdf>
+ * link. Relationships (physfn, virtfnN, sriov_totalvfs) are the test's to add. */
+void tree_gpu(const char *sys, const char *bdf, const char *driver);
+
+/* One collector in a registry of its own, kept across scrapes as the exporter keeps it (the
+ * collector's state lives there). The registry borrows roots, ops and on from this struct: it
+ * must stay where it is between testrun_start() and testrun_stop(). */
+struct testrun {
+	struct roots roots;
+	const struct collector_ops *ops[1];
+	bool on[1];
+	struct registry *reg;
+	/* registry_collect()'s result for the last scrape: 1 when the collector succeeded. */
+	size_t ok;
+};
+
+/* Opens sys, proc and root (paths; NULL leaves that root -1) as main() opens them and makes the
+ * registry for ops. Returns 0, or -errno with nothing left open (t is then safe to stop). No
+ * cmocka asserts, so a forked child that must not unwind into the test runner may use it. */
+int testrun_start(struct testrun *t, const struct collector_ops *ops, const char *sys,
+		  const char *proc, const char *root);
+/* Runs one scrape without a deadline and returns its text exposition; caller frees. Sets t->ok.
+ * No cmocka asserts (out of memory is fatal, as in the exporter). */
+char *testrun_scrape(struct testrun *t);
+/* Frees the registry (running the collector's fini) and closes the roots; safe after a failed
+ * start. */
+void testrun_stop(struct testrun *t);
+
+#endif
