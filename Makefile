@@ -33,9 +33,13 @@ ALL_CFLAGS = $(OPT) -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
-LIB_SRC := $(filter-out exporter/main.c,$(wildcard exporter/*.c)) $(wildcard collectors/*.c)
+LIB_SRC := $(filter-out exporter/main.c exporter/helper_main.c,$(wildcard exporter/*.c)) \
+	$(wildcard collectors/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 BIN := $(BUILD)/gpu_sriov_exporter
+# The privileged helper links only what it uses, and of the libraries only libsystemd.
+HELPER := $(BUILD)/gpu_sriov_helper
+HELPER_LDLIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -44,7 +48,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 	http-test gpu-test hostile-test systemd-check checksrc fixtures-check docs-check readme-metrics \
 	clean
 
-all: $(BIN)
+all: $(BIN) $(HELPER)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -61,6 +65,9 @@ $(BUILD)/libexporter.a: $(LIB_OBJ)
 $(BIN): $(BUILD)/obj/exporter/main.o $(BUILD)/libexporter.a
 	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(HELPER): $(BUILD)/obj/exporter/helper_main.o $(BUILD)/libexporter.a
+	$(CC) $(ALL_LDFLAGS) $^ $(HELPER_LDLIBS) -o $@
+
 # Helpers every unit test links (tests/unit/testlib.h).
 $(BUILD)/tests/testlib.o: tests/unit/testlib.c
 	@mkdir -p $(@D)
@@ -75,6 +82,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/testlib.o $(BUILD)/libexporter.a
 # These tests replace one function at link time to control timing or state.
 $(BUILD)/tests/test_http: ALL_LDFLAGS += -Wl,--wrap=scraper_run
 $(BUILD)/tests/test_health: ALL_LDFLAGS += -Wl,--wrap=scraper_healthy
+# Records the helper's sysfs writes and plays the kernel's part in the fixture copy.
+$(BUILD)/tests/test_helper: ALL_LDFLAGS += -Wl,--wrap=write
 
 deps-build:
 	@sh tests/tools/deps.sh $(DEB_BUILD)
@@ -120,6 +129,10 @@ hostile-test: $(BIN)
 systemd-check: $(BIN)
 	@sh tests/e2e/systemd.sh $(BIN)
 
+.PHONY: helper-test
+helper-test: $(HELPER)
+	@sh tests/e2e/helper.sh $(HELPER)
+
 # The real `dkms status` against every DKMS fixture, compared with what the dkms collector reads.
 dkms-compare: $(BUILD)/libexporter.a
 	@mkdir -p $(BUILD)/tests
@@ -146,7 +159,8 @@ checksrc:
 test: deps
 	@$(MAKE) --no-print-directory all unit
 	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check docs-check \
-		build-clang test-unit golden http-test gpu-test hostile-test systemd-check dkms-compare test-asan
+		build-clang test-unit golden http-test gpu-test hostile-test systemd-check \
+		helper-test dkms-compare test-asan
 
 clean:
 	rm -rf $(BUILD)
