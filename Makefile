@@ -44,8 +44,8 @@ HELPER_LDLIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-build run test unit test-unit test-asan build-clang golden update-golden \
-	http-test gpu-test hostile-test systemd-check checksrc fixtures-check docs-check readme-metrics \
+.PHONY: all deps deps-build run test unit test-unit test-asan build-clang golden update-golden watchdog-test \
+	http-test gpu-test hostile-test watchdog-test systemd-check checksrc fixtures-check docs-check readme-metrics \
 	clean
 
 all: $(BIN) $(HELPER)
@@ -123,6 +123,9 @@ http-test: $(BIN)
 gpu-test: $(BIN)
 	@sh tests/e2e/gpu.sh $(BIN)
 
+watchdog-test: $(BIN) $(HELPER)
+	@sh tests/e2e/watchdog.sh $(BIN) $(HELPER)
+
 hostile-test: $(BIN)
 	@sh tests/e2e/hostile.sh $(BIN)
 
@@ -159,7 +162,7 @@ checksrc:
 test: deps
 	@$(MAKE) --no-print-directory all unit
 	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check docs-check \
-		build-clang test-unit golden http-test gpu-test hostile-test systemd-check \
+		build-clang test-unit golden http-test gpu-test hostile-test watchdog-test systemd-check \
 		helper-test dkms-compare test-asan
 
 clean:
