@@ -444,7 +444,10 @@ helper_handle(const struct helper_policy *p, struct helper_limits *lim, int sys_
 	memset(&resp, 0, sizeof(resp));
 	switch (req->op) {
 	case HELPER_OP_HELLO:
-		resp.rc = check_zero(req->target | req->value);
+		/* The client states the protocol version it speaks; anything else is refused. */
+		resp.rc = check_zero(req->target);
+		if (resp.rc == 0 && req->value != HELPER_PROTO_VERSION)
+			resp.rc = -EPROTONOSUPPORT;
 		if (resp.rc == 0) {
 			resp.value = p->npfs;
 			resp.count2 = p->nvfs;

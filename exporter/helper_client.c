@@ -97,7 +97,7 @@ helper_client_connect(int root_fd, const char *path, struct helper_client **ret)
 		r = -errno;
 		goto out;
 	}
-	r = exchange(fd, HELPER_OP_HELLO, 0, 0, &hello);
+	r = exchange(fd, HELPER_OP_HELLO, 0, HELPER_PROTO_VERSION, &hello);
 	if (r < 0)
 		goto out;
 	if (hello.rc < 0 || hello.value > MAX_TARGETS || hello.count2 > MAX_TARGETS) {

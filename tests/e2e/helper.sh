@@ -99,8 +99,9 @@ check "socket is a socket of mode 0660" sh -c \
 	'[ -S "$0" ] && [ "$(stat -c %a "$0")" = 660 ]' "$WORK/helper.sock"
 fds_before=$(ls "/proc/$HPID/fd" | wc -l)
 
-check "HELLO: 1 PF, 2 VFs" expect "rc=0 value=1 count2=2 bdf= " hello:0:0
-check "HELLO with a non-zero field: EINVAL" expect "rc=EINVAL" hello:0:1
+check "HELLO: 1 PF, 2 VFs" expect "rc=0 value=1 count2=2 bdf= " hello:0:1
+check "HELLO with a non-zero target: EINVAL" expect "rc=EINVAL" hello:1:1
+check "HELLO with another protocol version: refused" expect "rc=EPROTONOSUPPORT" hello:0:0
 check "DESCRIBE_PF 0" expect "rc=0 value=7 count2=0 bdf=0000:00:02.0 " describe-pf:0:0
 check "DESCRIBE_PF past the end: ENOENT" expect "rc=ENOENT value=0 count2=0 bdf= " describe-pf:1:0
 check "DESCRIBE_VF 1" expect "rc=0 value=0 count2=0 bdf=0000:00:02.2 " describe-vf:1:0
@@ -129,7 +130,7 @@ while [ $i -lt 7 ]; do
 done
 printf 'untouched\n' >"$pf/sriov_numvfs"
 # 50 round trips on one connection through every check (no write, so no rate limit).
-set -- hello:0:0
+set -- hello:0:1
 i=0
 while [ $i -lt 50 ]; do
 	set -- "$@" set:0:7
@@ -153,7 +154,7 @@ check "BIND_VFIO of a VF not allowlisted: EPERM" expect "rc=EPERM" bind:2:0
 
 # A hostile client loses its connection; the helper keeps serving everyone else.
 check "a 2-byte datagram: disconnected, next request unanswered" sh -c \
-	'[ "$(python3 "$0" "$1" raw:0102 hello:0:0)" = closed ]' \
+	'[ "$(python3 "$0" "$1" raw:0102 hello:0:1)" = closed ]' \
 	"$here/../tools/helper_client.py" "$WORK/helper.sock"
 check "a 13-byte datagram: disconnected" expect closed raw:01000000000000000000000000
 check "unknown op 99: disconnected" expect closed 99:0:0
@@ -163,13 +164,13 @@ check "the violations are logged" sh -c \
 	'[ "$(grep -c "protocol violation" "$0")" -eq 4 ]' "$WORK/helper.log"
 check "... with the size or op received" sh -c 'grep -q "datagram of 2 bytes, not 12" "$0" &&
 	grep -q "datagram of 13 bytes" "$0" && grep -q "unknown op 99" "$0"' "$WORK/helper.log"
-check "a new client is served" expect "rc=0 value=1 count2=2" hello:0:0
+check "a new client is served" expect "rc=0 value=1 count2=2" hello:0:1
 python3 -c 'import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect(sys.argv[1]); time.sleep(5)' \
 	"$WORK/helper.sock" &
 IDLE=$!
 sleep 0.2
-check "an idle client does not lock others out" expect "rc=0 value=1 count2=2" hello:0:0
+check "an idle client does not lock others out" expect "rc=0 value=1 count2=2" hello:0:1
 kill $IDLE 2>/dev/null
 wait $IDLE 2>/dev/null
 IDLE=""
@@ -238,7 +239,7 @@ systemd-socket-activate --seqpacket -l "$WORK/sa.sock" "$bin" --systemd-socket $
 HPID=$!
 sleep 0.3
 check "socket-activated helper answers HELLO" sh -c \
-	'python3 "$0" "$1" hello:0:0 | grep -q "^rc=0 value=1 count2=2 "' \
+	'python3 "$0" "$1" hello:0:1 | grep -q "^rc=0 value=1 count2=2 "' \
 	"$here/../tools/helper_client.py" "$WORK/sa.sock"
 check "... and logs the systemd socket" wait_for "$WORK/sa.log" "the systemd socket"
 stop_helper

@@ -489,16 +489,19 @@ test_hello(void **state)
 	struct fx *f = *state;
 	struct helper_resp r;
 
-	handle(f, HELPER_OP_HELLO, 0, 0, &r);
+	handle(f, HELPER_OP_HELLO, 0, HELPER_PROTO_VERSION, &r);
 	assert_int_equal(r.rc, 0);
 	assert_int_equal(r.value, 1);
 	assert_int_equal(r.count2, 1);
 	assert_string_equal(r.bdf, "");
-	handle(f, HELPER_OP_HELLO, 1, 0, &r);
+	handle(f, HELPER_OP_HELLO, 1, HELPER_PROTO_VERSION, &r);
 	assert_int_equal(r.rc, -EINVAL);
 	assert_int_equal(r.value, 0);
-	handle(f, HELPER_OP_HELLO, 0, HELPER_PROTO_VERSION, &r);
-	assert_int_equal(r.rc, -EINVAL);
+	/* A client speaking another protocol version is refused. */
+	handle(f, HELPER_OP_HELLO, 0, 0, &r);
+	assert_int_equal(r.rc, -EPROTONOSUPPORT);
+	handle(f, HELPER_OP_HELLO, 0, HELPER_PROTO_VERSION + 1, &r);
+	assert_int_equal(r.rc, -EPROTONOSUPPORT);
 	assert_int_equal(sim.n, 0);
 }
 
