@@ -284,6 +284,8 @@ repair(struct watchdog *wd, struct wd_pf *p, unsigned current, unsigned target, 
 	save_state(wd);
 }
 
+/* i915 and xe exist as a stock and an SR-IOV build; only the latter has max_vfs. Other PF
+ * drivers (nvme, NICs) have SR-IOV in the one build there is. */
 static bool
 driver_module_sriov(int sys, const char *driver)
 {
@@ -291,6 +293,8 @@ driver_module_sriov(int sys, const char *driver)
 
 	if (driver[0] == '\0')
 		return false;
+	if (strcmp(driver, "i915") != 0 && strcmp(driver, "xe") != 0)
+		return true;
 	(void)snprintf(rel, sizeof(rel), "module/%s/parameters/max_vfs", driver);
 	return faccessat(sys, rel, F_OK, 0) == 0;
 }

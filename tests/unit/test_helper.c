@@ -746,6 +746,21 @@ test_module_of_the_bound_driver(void **state)
 	assert_int_equal(count, 7);
 }
 
+/* A PF driver without a stock/SR-IOV split (nvme, as in the real-kernel test) needs no max_vfs. */
+static void
+test_other_pf_driver_needs_no_max_vfs(void **state)
+{
+	struct fx *f = *state;
+	uint32_t count;
+
+	relink(f, PF_DIR "/driver", "../../../bus/pci/drivers/nvme");
+	memcpy(f->pol.pf_drivers[0], "nvme", 5);
+	f->pol.npf_drivers = 1;
+	sim.kernel = true;
+	assert_int_equal(set(f, 7, T0, &count), 0);
+	assert_int_equal(count, 7);
+}
+
 static void
 test_totalvfs_too_low(void **state)
 {
@@ -1175,6 +1190,7 @@ main(void)
 		T(test_pf_driver_not_listed),
 		T(test_module_without_max_vfs),
 		T(test_module_of_the_bound_driver),
+		T(test_other_pf_driver_needs_no_max_vfs),
 		T(test_totalvfs_too_low),
 		T(test_value_not_allowed),
 		T(test_rate_limit),
