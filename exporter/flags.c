@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "flags.h"
 #include "parse.h"
 #include "xalloc.h"
@@ -176,25 +177,6 @@ static const struct flag flags[] = {
 	{"help", FLAG_HELP, 0, NULL, NULL, "Show this help and exit.", 0, NULL},
 };
 
-static int
-error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	/* Messages quote argv, which may hold newlines or terminal escapes: keep them one plain line. */
-	for (char *p = err; errlen > 0 && *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	}
-	return -EINVAL;
-}
-
 int
 flags_split_address(const char *addr, char *host, size_t hostlen, char *port, size_t portlen)
 {
@@ -267,16 +249,16 @@ set_value(const struct flag *f, struct config *c, const char *v, char *err, size
 		if (v[0] == '\0' && strcmp(f->name, "web.config.file") != 0 &&
 		    strcmp(f->name, "watchdog.vfio-vfs") != 0 &&
 		    strcmp(f->name, "watchdog.exec-on-repair") != 0)
-			return error(err, errlen, "flag --%s: value must not be empty", f->name);
+			return cli_error(err, errlen, "flag --%s: value must not be empty", f->name);
 		if (f->check != NULL && !f->check->ok(v))
-			return error(err, errlen, "flag --%s: '%s' is not %s", f->name, v,
+			return cli_error(err, errlen, "flag --%s: '%s' is not %s", f->name, v,
 				     f->check->hint);
 		*(const char **)field = v;
 		return 0;
 	case FLAG_DURATION: {
 		int64_t ns;
 		if (parse_duration(v, &ns) < 0 || ns <= 0)
-			return error(err, errlen,
+			return cli_error(err, errlen,
 				     "flag --%s: '%s' is not a positive duration (e.g. 30s, 5m, 1h)",
 				     f->name, v);
 		*(int64_t *)field = ns;
@@ -284,13 +266,13 @@ set_value(const struct flag *f, struct config *c, const char *v, char *err, size
 	}
 	case FLAG_COUNT:
 		if (parse_u64(v, 10, 1000000, field) < 0 || strchr(v, '\n') != NULL)
-			return error(err, errlen,
+			return cli_error(err, errlen,
 				     "flag --%s: '%s' is not a whole number from 0 to 1000000", f->name,
 				     v);
 		return 0;
 	case FLAG_LIST: {
 		if (!f->check->ok(v))
-			return error(err, errlen, "flag --%s: '%s' is not %s", f->name, v,
+			return cli_error(err, errlen, "flag --%s: '%s' is not %s", f->name, v,
 				     f->check->hint);
 		const char ***list = field;
 		size_t *n = (size_t *)((char *)c + f->count_offset);
@@ -300,25 +282,25 @@ set_value(const struct flag *f, struct config *c, const char *v, char *err, size
 	}
 	case FLAG_LEVEL:
 		if (log_level_parse(v, field) < 0)
-			return error(err, errlen,
+			return cli_error(err, errlen,
 				     "flag --%s: '%s' is not one of debug, info, warn, error", f->name,
 				     v);
 		return 0;
 	case FLAG_FORMAT:
 		if (log_format_parse(v, field) < 0)
-			return error(err, errlen, "flag --%s: '%s' is not one of logfmt, json",
+			return cli_error(err, errlen, "flag --%s: '%s' is not one of logfmt, json",
 				     f->name, v);
 		return 0;
 	case FLAG_BOOL:
 		if (parse_bool_value(v, field) < 0)
-			return error(err, errlen, "flag --%s: '%s' is not true or false", f->name,
+			return cli_error(err, errlen, "flag --%s: '%s' is not true or false", f->name,
 				     v);
 		return 0;
 	case FLAG_HELP:
 	case FLAG_VERSION:
 		break;
 	}
-	return error(err, errlen, "flag --%s takes no value", f->name);
+	return cli_error(err, errlen, "flag --%s takes no value", f->name);
 }
 
 /* --collector.NAME, --no-collector.NAME; returns 1 when arg was not a collector flag. */
@@ -343,7 +325,7 @@ collector_flag(const char *arg, const struct collector_ops *const *ops, size_t n
 			return 0;
 		}
 	}
-	return error(err, errlen, "unknown collector in flag --%s", arg);
+	return cli_error(err, errlen, "unknown collector in flag --%s", arg);
 }
 
 static void
@@ -379,7 +361,7 @@ parse_one(int argc, char **argv, int *i, const struct collector_ops *const *ops,
 		return 0;
 	}
 	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-		return error(err, errlen, "unexpected argument '%s'", arg);
+		return cli_error(err, errlen, "unexpected argument '%s'", arg);
 	const char *name = arg + 2;
 	const char *eq = strchr(name, '=');
 	size_t nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
@@ -402,17 +384,17 @@ parse_one(int argc, char **argv, int *i, const struct collector_ops *const *ops,
 			f = NULL;
 	}
 	if (f == NULL)
-		return error(err, errlen, "unknown flag --%.*s", (int)nlen, name);
+		return cli_error(err, errlen, "unknown flag --%.*s", (int)nlen, name);
 	size_t idx = (size_t)(f - flags);
 	if (f->kind != FLAG_LIST && (*seen & (1u << idx)) != 0)
-		return error(err, errlen, "flag --%s given more than once", f->name);
+		return cli_error(err, errlen, "flag --%s given more than once", f->name);
 	*seen |= 1u << idx;
 
 	switch (f->kind) {
 	case FLAG_HELP:
 	case FLAG_VERSION:
 		if (eq != NULL)
-			return error(err, errlen, "flag --%s takes no value", f->name);
+			return cli_error(err, errlen, "flag --%s takes no value", f->name);
 		c->action = f->kind == FLAG_HELP ? ACTION_HELP : ACTION_VERSION;
 		return 0;
 	case FLAG_BOOL:
@@ -427,7 +409,7 @@ parse_one(int argc, char **argv, int *i, const struct collector_ops *const *ops,
 	if (eq != NULL)
 		return set_value(f, c, eq + 1, err, errlen);
 	if (*i + 1 >= argc)
-		return error(err, errlen, "flag --%s needs a value", f->name);
+		return cli_error(err, errlen, "flag --%s needs a value", f->name);
 	(*i)++;
 	return set_value(f, c, argv[*i], err, errlen);
 }
@@ -455,7 +437,7 @@ flags_parse(int argc, char **argv, const struct collector_ops *const *ops, size_
 			c.collector_enabled[i] = ops[i]->default_enabled && !disable_defaults;
 	}
 	if (c.telemetry_path[0] != '/') {
-		r = error(err, errlen, "flag --web.telemetry-path: '%s' must start with '/'",
+		r = cli_error(err, errlen, "flag --web.telemetry-path: '%s' must start with '/'",
 			  c.telemetry_path);
 		goto out;
 	}
@@ -464,7 +446,7 @@ flags_parse(int argc, char **argv, const struct collector_ops *const *ops, size_
 	if (c.watchdog_exec != NULL && c.watchdog_exec[0] == '\0')
 		c.watchdog_exec = NULL;
 	if (c.systemd_socket && c.nlisten > 0) {
-		r = error(err, errlen,
+		r = cli_error(err, errlen,
 			  "flags --web.systemd-socket and --web.listen-address exclude each other");
 		goto out;
 	}

@@ -110,27 +110,17 @@ count_vfs_until(int dev, uint32_t want, int64_t verify_ns, uint32_t *ret)
 static int
 write_attr(int dirfd, const char *rel, const char *text)
 {
-	struct stat st;
 	size_t len = strlen(text);
 	int r = 0;
 
-	int fd = openat(dirfd, rel, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	int fd = sysfs_open_file(dirfd, rel, O_WRONLY | O_NOFOLLOW);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto out;
-	}
+		return fd;
 	ssize_t n = write(fd, text, len);
 	if (n < 0)
 		r = -errno;
 	else if ((size_t)n != len)
 		r = -EIO;
-out:
 	(void)close(fd);
 	return r;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "cli.h"
 #include "helper_config.h"
 #include "parse.h"
 
@@ -66,25 +67,6 @@ struct parse_state {
 	bool listen_given;
 };
 
-static int
-error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	/* Messages quote argv, which may hold newlines or terminal escapes: keep them one line. */
-	for (char *p = err; errlen > 0 && *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	}
-	return -EINVAL;
-}
-
 static bool
 known_pf(const struct helper_policy *p, const char *bdf)
 {
@@ -112,12 +94,12 @@ add_pf(struct helper_policy *p, const char *v, char *err, size_t errlen)
 	unsigned n;
 
 	if (parse_bdf_count(v, bdf, &n) < 0 || n == 0)
-		return error(err, errlen, "flag --allow-pf: '%s' is not BDF=N (e.g. %s, N 1-65535)",
+		return cli_error(err, errlen, "flag --allow-pf: '%s' is not BDF=N (e.g. %s, N 1-65535)",
 			     v, "0000:00:02.0=7");
 	if (known_pf(p, bdf))
-		return error(err, errlen, "flag --allow-pf: %s given more than once", bdf);
+		return cli_error(err, errlen, "flag --allow-pf: %s given more than once", bdf);
 	if (p->npfs >= HELPER_MAX_PFS)
-		return error(err, errlen, "flag --allow-pf: at most %d PFs", HELPER_MAX_PFS);
+		return cli_error(err, errlen, "flag --allow-pf: at most %d PFs", HELPER_MAX_PFS);
 	memcpy(p->pfs[p->npfs].bdf, bdf, PARSE_BDF_SIZE);
 	p->pfs[p->npfs].count = n;
 	p->npfs++;
@@ -130,11 +112,11 @@ add_vf(struct helper_policy *p, const char *v, char *err, size_t errlen)
 	char bdf[PARSE_BDF_SIZE];
 
 	if (parse_bdf(v, bdf) < 0)
-		return error(err, errlen, "flag --allow-vfio: '%s' is not a PCI address", v);
+		return cli_error(err, errlen, "flag --allow-vfio: '%s' is not a PCI address", v);
 	if (known_vf(p, bdf))
-		return error(err, errlen, "flag --allow-vfio: %s given more than once", bdf);
+		return cli_error(err, errlen, "flag --allow-vfio: %s given more than once", bdf);
 	if (p->nvfs >= HELPER_MAX_VFS)
-		return error(err, errlen, "flag --allow-vfio: at most %d VFs", HELPER_MAX_VFS);
+		return cli_error(err, errlen, "flag --allow-vfio: at most %d VFs", HELPER_MAX_VFS);
 	memcpy(p->vfs[p->nvfs], bdf, PARSE_BDF_SIZE);
 	p->nvfs++;
 	return 0;
@@ -164,16 +146,16 @@ set_drivers(struct helper_policy *p, const char *v, char *err, size_t errlen)
 		const char *comma = strchr(s, ',');
 		size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
 		if (!driver_name_ok(s, len))
-			return error(err, errlen,
+			return cli_error(err, errlen,
 				     "flag --pf-drivers: '%s' is not a comma-separated list of "
 				     "driver names",
 				     v);
 		if (len == strlen("vfio-pci") && strncmp(s, "vfio-pci", len) == 0)
-			return error(err, errlen,
+			return cli_error(err, errlen,
 				     "flag --pf-drivers: vfio-pci means the PF is passed to a VM; "
 				     "its VFs are never written");
 		if (tmp.npf_drivers >= HELPER_MAX_PF_DRIVERS)
-			return error(err, errlen, "flag --pf-drivers: at most %d drivers",
+			return cli_error(err, errlen, "flag --pf-drivers: at most %d drivers",
 				     HELPER_MAX_PF_DRIVERS);
 		memcpy(tmp.pf_drivers[tmp.npf_drivers], s, len);
 		tmp.pf_drivers[tmp.npf_drivers][len] = '\0';
@@ -204,12 +186,12 @@ set_value(const struct hflag *f, struct parse_state *st, const char *v, char *er
 	switch (f->kind) {
 	case HF_STRING:
 		if (v[0] == '\0')
-			return error(err, errlen, "flag --%s: value must not be empty", f->name);
+			return cli_error(err, errlen, "flag --%s: value must not be empty", f->name);
 		*(const char **)field = v;
 		return 0;
 	case HF_BOOL:
 		if (parse_bool_value(v, field) < 0)
-			return error(err, errlen, "flag --%s: '%s' is not true or false", f->name,
+			return cli_error(err, errlen, "flag --%s: '%s' is not true or false", f->name,
 				     v);
 		return 0;
 	case HF_ALLOW_PF:
@@ -220,7 +202,7 @@ set_value(const struct hflag *f, struct parse_state *st, const char *v, char *er
 		return set_drivers(&st->c.policy, v, err, errlen);
 	case HF_LEVEL:
 		if (log_level_parse(v, &st->c.log_level) < 0)
-			return error(err, errlen,
+			return cli_error(err, errlen,
 				     "flag --%s: '%s' is not one of debug, info, warn, error",
 				     f->name, v);
 		return 0;
@@ -228,7 +210,7 @@ set_value(const struct hflag *f, struct parse_state *st, const char *v, char *er
 	case HF_VERSION:
 		break;
 	}
-	return error(err, errlen, "flag --%s takes no value", f->name);
+	return cli_error(err, errlen, "flag --%s takes no value", f->name);
 }
 
 static const struct hflag *
@@ -251,7 +233,7 @@ parse_one(int argc, char **argv, int *i, struct parse_state *st, char *err, size
 		return 0;
 	}
 	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-		return error(err, errlen, "unexpected argument '%s'", arg);
+		return cli_error(err, errlen, "unexpected argument '%s'", arg);
 	const char *name = arg + 2;
 	const char *eq = strchr(name, '=');
 	size_t nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
@@ -264,10 +246,10 @@ parse_one(int argc, char **argv, int *i, struct parse_state *st, char *err, size
 			f = NULL;
 	}
 	if (f == NULL)
-		return error(err, errlen, "unknown flag --%.*s", (int)nlen, name);
+		return cli_error(err, errlen, "unknown flag --%.*s", (int)nlen, name);
 	size_t idx = (size_t)(f - hflags);
 	if (f->kind != HF_ALLOW_PF && f->kind != HF_ALLOW_VFIO && (st->seen & (1u << idx)) != 0)
-		return error(err, errlen, "flag --%s given more than once", f->name);
+		return cli_error(err, errlen, "flag --%s given more than once", f->name);
 	st->seen |= 1u << idx;
 	if (strcmp(f->name, "listen") == 0)
 		st->listen_given = true;
@@ -276,7 +258,7 @@ parse_one(int argc, char **argv, int *i, struct parse_state *st, char *err, size
 	case HF_HELP:
 	case HF_VERSION:
 		if (eq != NULL)
-			return error(err, errlen, "flag --%s takes no value", f->name);
+			return cli_error(err, errlen, "flag --%s takes no value", f->name);
 		st->c.action = f->kind == HF_HELP ? HELPER_ACTION_HELP : HELPER_ACTION_VERSION;
 		return 0;
 	case HF_BOOL:
@@ -291,7 +273,7 @@ parse_one(int argc, char **argv, int *i, struct parse_state *st, char *err, size
 	if (eq != NULL)
 		return set_value(f, st, eq + 1, err, errlen);
 	if (*i + 1 >= argc)
-		return error(err, errlen, "flag --%s needs a value", f->name);
+		return cli_error(err, errlen, "flag --%s needs a value", f->name);
 	(*i)++;
 	return set_value(f, st, argv[*i], err, errlen);
 }
@@ -320,24 +302,24 @@ check(const struct parse_state *st, char *err, size_t errlen)
 	struct sockaddr_un sa;
 
 	if (c->systemd_socket && st->listen_given)
-		return error(err, errlen, "flags --systemd-socket and --listen exclude each other");
+		return cli_error(err, errlen, "flags --systemd-socket and --listen exclude each other");
 	if (c->systemd_socket && c->socket_group != NULL)
-		return error(err, errlen,
+		return cli_error(err, errlen,
 			     "flag --socket-group: with --systemd-socket the .socket unit sets "
 			     "SocketGroup=");
 	if (c->listen[0] != '/' || strlen(c->listen) >= sizeof(sa.sun_path))
-		return error(err, errlen,
+		return cli_error(err, errlen,
 			     "flag --listen: '%s' is not an absolute path of at most %zu bytes",
 			     c->listen, sizeof(sa.sun_path) - 1);
 	for (uint32_t i = 0; i < c->policy.nvfs; i++) {
 		if (known_pf(&c->policy, c->policy.vfs[i]))
-			return error(err, errlen,
+			return cli_error(err, errlen,
 				     "flag --allow-vfio: %s is also given to --allow-pf; a PF is "
 				     "never bound to vfio-pci",
 				     c->policy.vfs[i]);
 	}
 	if (c->policy.npfs == 0 && c->policy.nvfs == 0)
-		return error(err, errlen,
+		return cli_error(err, errlen,
 			     "nothing is allowed: give --allow-pf=BDF=N and/or --allow-vfio=BDF");
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "helper_apply.h"
 #include "helper_config.h"
 #include "helper_proto.h"
+#include "cli.h"
 #include "log.h"
 #include "version.h"
 
@@ -50,27 +51,6 @@ print_version(void)
 	       "  compiler:         %s\n  platform:         %s\n  protocol:         %d\n",
 	       HELPER_PROGRAM, version_number, version_branch, version_revision,
 	       version_build_date, version_compiler, PLATFORM, HELPER_PROTO_VERSION);
-}
-
-static int
-usage_error(const char *msg)
-{
-	fprintf(stderr, "%s: error: %s, try --help\n", HELPER_PROGRAM, msg);
-	return 2;
-}
-
-static int
-open_root(const char *flag, const char *path, int *ret_fd)
-{
-	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		char msg[512];
-		(void)snprintf(msg, sizeof(msg), "flag --%s: cannot open directory '%s': %s", flag,
-			       path, strerror(errno));
-		return usage_error(msg);
-	}
-	*ret_fd = fd;
-	return 0;
 }
 
 static int
@@ -314,7 +294,7 @@ main(int argc, char **argv)
 	int rc;
 
 	if (helper_config_parse(argc, argv, &cfg, err, sizeof(err)) < 0)
-		return usage_error(err);
+		return cli_usage_error(HELPER_PROGRAM, err);
 	if (cfg.action == HELPER_ACTION_HELP) {
 		helper_config_usage(stdout);
 		return 0;
@@ -326,15 +306,15 @@ main(int argc, char **argv)
 	log_setup(cfg.log_level, LOG_FORMAT_LOGFMT);
 	/* The rootfs handle is opened and checked like the exporter's, for the flag to mean the
 	 * same in both binaries; nothing below it is written. */
-	rc = open_root("path.sysfs", cfg.sysfs, &sys_fd);
+	rc = cli_open_root(HELPER_PROGRAM, "path.sysfs", cfg.sysfs, &sys_fd);
 	if (rc == 0)
-		rc = open_root("path.rootfs", cfg.rootfs, &root_fd);
+		rc = cli_open_root(HELPER_PROGRAM, "path.rootfs", cfg.rootfs, &root_fd);
 	if (rc != 0)
 		goto out;
 	if (cfg.socket_group != NULL && lookup_group(cfg.socket_group, &gid) < 0) {
 		(void)snprintf(err, sizeof(err), "flag --socket-group: no group '%s'",
 			       cfg.socket_group);
-		rc = usage_error(err);
+		rc = cli_usage_error(HELPER_PROGRAM, err);
 		goto out;
 	}
 	log_start(&cfg);

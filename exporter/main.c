@@ -14,6 +14,7 @@
 #include "health.h"
 #include "http.h"
 #include "listen.h"
+#include "cli.h"
 #include "log.h"
 #include "registry.h"
 #include "scrape.h"
@@ -41,27 +42,6 @@ print_version(void)
 	       "  compiler:         %s\n  platform:         %s\n",
 	       PROGRAM_NAME, version_number, version_branch, version_revision, version_build_date,
 	       version_compiler, PLATFORM);
-}
-
-static int
-usage_error(const char *msg)
-{
-	fprintf(stderr, "%s: error: %s, try --help\n", PROGRAM_NAME, msg);
-	return 2;
-}
-
-static int
-open_root(const char *flag, const char *path, int *ret_fd)
-{
-	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		char msg[512];
-		(void)snprintf(msg, sizeof(msg), "flag --%s: cannot open directory '%s': %s", flag,
-			       path, strerror(errno));
-		return usage_error(msg);
-	}
-	*ret_fd = fd;
-	return 0;
 }
 
 static int
@@ -224,7 +204,7 @@ main(int argc, char **argv)
 	int rc;
 
 	if (flags_parse(argc, argv, ops, nops, &cfg, err, sizeof(err)) < 0)
-		return usage_error(err);
+		return cli_usage_error(PROGRAM_NAME, err);
 	if (cfg.action == ACTION_HELP) {
 		flags_usage(stdout, ops, nops);
 		rc = 0;
@@ -237,15 +217,15 @@ main(int argc, char **argv)
 	}
 	log_setup(cfg.log_level, cfg.log_format);
 	if (cfg.web_config_file != NULL) {
-		rc = usage_error("flag --web.config.file: TLS and basic authentication are not "
-				 "supported by this version yet");
+		rc = cli_usage_error(PROGRAM_NAME, "flag --web.config.file: TLS and basic "
+						   "authentication are not supported by this version yet");
 		goto out;
 	}
-	rc = open_root("path.sysfs", cfg.sysfs, &roots.sys);
+	rc = cli_open_root(PROGRAM_NAME, "path.sysfs", cfg.sysfs, &roots.sys);
 	if (rc == 0)
-		rc = open_root("path.procfs", cfg.procfs, &roots.proc);
+		rc = cli_open_root(PROGRAM_NAME, "path.procfs", cfg.procfs, &roots.proc);
 	if (rc == 0)
-		rc = open_root("path.rootfs", cfg.rootfs, &roots.root);
+		rc = cli_open_root(PROGRAM_NAME, "path.rootfs", cfg.rootfs, &roots.root);
 	if (rc != 0)
 		goto out;
 

@@ -14,26 +14,33 @@
 #include "sysfs.h"
 #include "xalloc.h"
 
+int
+sysfs_open_file(int dirfd, const char *rel, int flags)
+{
+	struct stat st;
+
+	/* O_NONBLOCK: a FIFO planted where an attribute should be must not hang the scrape. */
+	int fd = openat(dirfd, rel, flags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	int r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+	if (r < 0) {
+		(void)close(fd);
+		return r;
+	}
+	return fd;
+}
+
 ssize_t
 sysfs_read_str(int dirfd, const char *rel, char *buf, size_t size)
 {
-	struct stat st;
 	ssize_t r;
 
 	if (size < 2)
 		return -EINVAL;
-	/* O_NONBLOCK: a FIFO planted where an attribute should be must not hang the scrape. */
-	int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int fd = sysfs_open_file(dirfd, rel, O_RDONLY);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto out;
-	}
+		return fd;
 	r = read(fd, buf, size - 1);
 	if (r < 0) {
 		r = -errno;
@@ -117,15 +124,11 @@ sysfs_read_file(int dirfd, const char *rel, size_t max, char **ret)
 	size_t len = 0;
 	ssize_t r;
 
-	int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int fd = sysfs_open_file(dirfd, rel, O_RDONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
 		goto out;
 	}
 	/* The size may change while reading: read until EOF, never past max. */

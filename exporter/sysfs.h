@@ -8,6 +8,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Opens the regular file rel below dirfd with flags (O_RDONLY or O_WRONLY, plus O_NOFOLLOW if
+ * wanted); O_CLOEXEC, O_NONBLOCK and O_NOCTTY are added. A FIFO, directory or device planted in
+ * its place is refused with -EINVAL without blocking. Returns the fd (caller closes) or -errno. */
+int sysfs_open_file(int dirfd, const char *rel, int flags);
+
 /* One read() of the regular file rel below dirfd into buf (size includes the NUL). Returns the
  * length with one trailing newline stripped, or -errno: -EFBIG when the value did not fit,
  * -EINVAL when rel is not a regular file (directory, FIFO, device). Never blocks on a FIFO. */
