@@ -1,6 +1,7 @@
 /* GPU PCI function discovery from sysfs. Everything comes from readdir, readlink and small
  * attribute reads below sys/bus/pci/devices, so one pass costs a few syscalls per function. */
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,60 @@
 #define DEVICES "bus/pci/devices"
 /* A sane upper bound: 256 buses x 32 devices x 8 functions would be 65536; GPUs are far fewer. */
 #define MAX_GPU_FNS 4096
+
+#define MAX_CLASSES 8
+
+struct class_prefix {
+	uint32_t value;
+	unsigned shift; /* bits below the prefix */
+};
+
+static struct class_prefix classes[MAX_CLASSES] = {{0x03, 16}};
+static size_t nclasses = 1;
+
+bool
+pci_device_class_valid(const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (n != 2 && n != 4 && n != 6)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)prefix[i]))
+			return false;
+	}
+	return true;
+}
+
+int
+pci_set_device_classes(const char *const *prefixes, size_t n)
+{
+	struct class_prefix next[MAX_CLASSES];
+
+	if (n == 0 || n > MAX_CLASSES)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v;
+		if (!pci_device_class_valid(prefixes[i]) ||
+		    parse_u64(prefixes[i], 16, 0xffffff, &v) < 0)
+			return -EINVAL;
+		next[i].value = (uint32_t)v;
+		next[i].shift = (unsigned)(24 - 4 * strlen(prefixes[i]));
+	}
+	memcpy(classes, next, n * sizeof(next[0]));
+	nclasses = n;
+	return 0;
+}
+
+static bool
+class_wanted(uint32_t code)
+{
+	for (size_t i = 0; i < nclasses; i++) {
+		if ((code >> classes[i].shift) == classes[i].value)
+			return true;
+	}
+	return false;
+}
 
 static int
 cmp_fn(const void *a, const void *b)
@@ -68,7 +123,7 @@ read_fn(struct collector *c, int dev, const char *bdf, struct pci_fn *fn)
 			skip(c, bdf, "class", -r);
 		return false;
 	}
-	if ((v >> 16) != 0x03)
+	if (!class_wanted((uint32_t)v))
 		return false;
 	memset(fn, 0, sizeof(*fn));
 	memcpy(fn->bdf, bdf, PARSE_BDF_SIZE);

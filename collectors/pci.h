@@ -34,7 +34,16 @@ struct pci_list {
 	size_t n;
 };
 
-/* Lists the display-class (0x03xxxx) functions under sys/bus/pci/devices of sys_fd. Unusable
+/* Which PCI classes count as GPU functions: class-code prefixes of 2, 4 or 6 hex digits
+ * ("03" = every display controller, "0108" = NVMe). Default "03". Call before any thread uses
+ * this module (main does, from --sriov.device-class); the strings are borrowed. Returns -EINVAL
+ * for a malformed prefix and keeps the old setting. */
+int pci_set_device_classes(const char *const *prefixes, size_t n);
+/* True when a "03"-style prefix is well formed. */
+bool pci_device_class_valid(const char *prefix);
+
+/* Lists the functions of the device classes above (display by default: SR-IOV NICs are no GPUs)
+ * under sys/bus/pci/devices of sys_fd. Unusable
  * entries are reported with collector_skip(c, ...) and left out. Caller frees with
  * pci_list_free(). Returns 0 (an empty list when there is no PCI bus) or -errno. */
 int pci_list_gpus(struct collector *c, int sys_fd, struct pci_list *ret);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../collectors/pci.h"
 #include "cli.h"
 #include "flags.h"
 #include "parse.h"
@@ -119,6 +120,9 @@ static const struct list_check drivers_check = {drivers_ok,
 static const struct list_check bdfs_check = {bdfs_ok, "a comma-separated list of PCI addresses"};
 static const struct list_check path_check = {absolute_path_ok, "an absolute path"};
 
+static const struct list_check device_class_check = {
+	pci_device_class_valid, "a PCI class prefix of 2, 4 or 6 hex digits (03 = display, 0108 = NVMe)"};
+
 static const struct list_check listen_check = {
 	listen_ok, "[HOST]:PORT (IPv6 in brackets, port 0-65535)"};
 static const struct list_check expected_vfs_check = {
@@ -145,6 +149,10 @@ static const struct flag flags[] = {
 	 "Intended VF count of a PF; overrides what the persistence config (/etc/sysfs.conf, "
 	 "tmpfiles.d, udev rules) says. Repeatable.",
 	 OFF(nexpected_vfs), &expected_vfs_check},
+	{"sriov.device-class", FLAG_LIST, OFF(device_classes), "HEX", "03",
+	 "PCI class prefix of the functions to watch as GPUs (repeatable; 03 = display "
+	 "controllers; other classes, e.g. 0108 for NVMe, for testing on emulated SR-IOV).",
+	 OFF(ndevice_classes), &device_class_check},
 	{"watchdog.enable", FLAG_BOOL, OFF(watchdog_enable), NULL, "false",
 	 "Re-enable lost VFs through the privileged helper (gpu_sriov_helper).", 0, NULL},
 	{"watchdog.interval", FLAG_DURATION, OFF(watchdog_interval_ns), "DURATION", "30s",
@@ -468,6 +476,9 @@ out:
 void
 config_free(struct config *c)
 {
+	free(c->device_classes);
+	c->device_classes = NULL;
+	c->ndevice_classes = 0;
 	free(c->expected_vfs);
 	c->expected_vfs = NULL;
 	c->nexpected_vfs = 0;

@@ -38,6 +38,8 @@ struct config {
 	bool *collector_enabled; /* owned, one per descriptor passed to flags_parse() */
 	const char **expected_vfs; /* "BDF=N", validated; array owned, strings borrowed */
 	size_t nexpected_vfs;
+	const char **device_classes; /* hex class prefixes, validated; NULL = display only */
+	size_t ndevice_classes;
 	bool watchdog_enable;
 	int64_t watchdog_interval_ns;
 	bool watchdog_force_partial;

@@ -14,6 +14,7 @@
 #include "health.h"
 #include "http.h"
 #include "listen.h"
+#include "../collectors/pci.h"
 #include "cli.h"
 #include "log.h"
 #include "registry.h"
@@ -231,6 +232,11 @@ main(int argc, char **argv)
 
 	if (!cfg.once)
 		log_start(&cfg, ops, nops);
+	if (cfg.ndevice_classes > 0 &&
+	    pci_set_device_classes(cfg.device_classes, cfg.ndevice_classes) < 0) {
+		rc = cli_usage_error(PROGRAM_NAME, "flag --sriov.device-class: at most 8 prefixes");
+		goto out;
+	}
 	struct collector_options opts = {cfg.expected_vfs, cfg.nexpected_vfs, NULL};
 	if (cfg.watchdog_enable && !cfg.once) {
 		struct watchdog_config wc = {

@@ -164,6 +164,20 @@ check "sysfs path that is a file" cli_error --path.sysfs=/etc/hostname --once
 check "unknown collector" cli_error --collector.nope
 check "positional argument" cli_error extra
 check "web config not yet supported" cli_error --web.config.file=/dev/null
+check "bad device class" cli_error --sriov.device-class=0x3
+check "device class with junk" cli_error --sriov.device-class=zz
+# The class filter: an SR-IOV NIC is no GPU by default, but can be watched on request.
+nic="$here/../fixtures/no_gpu_no_iommu"
+# shellcheck disable=SC2046
+"$bin" --once $(fixture_args "$nic") >"$WORK/nic1" 2>/dev/null
+check "SR-IOV NIC not a PF by default" sh -c "! grep -q '^gpu_sriov_pf_info' '$WORK/nic1'"
+# shellcheck disable=SC2046
+"$bin" --once --sriov.device-class=03 --sriov.device-class=0200 $(fixture_args "$nic") \
+	>"$WORK/nic2" 2>/dev/null
+check "--sriov.device-class=0200 watches the NIC PF" \
+	grep -q '^gpu_sriov_vfs_enabled{pci_address="0000:03:00.0"} 2$' "$WORK/nic2"
+check "and its VFs with their numbers" \
+	grep -q '^gpu_sriov_vf_info{pci_address="0000:03:10.2",pf="0000:03:00.0",index="2",driver="igbvf"' "$WORK/nic2"
 check "--help exits 0" sh -c "'$bin' --help >'$WORK/help' && grep -q -- '--web.listen-address' '$WORK/help'"
 check "--help documents every collector" sh -c "grep -q -- '--\[no-\]collector.iommu' '$WORK/help' && grep -q -- '--\[no-\]collector.kernel' '$WORK/help'"
 check "--version" sh -c "'$bin' --version | grep -q '^gpu_sriov_exporter, version '"
