@@ -60,24 +60,46 @@ done
 out "INFO devices: PF1=$PF1 ($(cat $SYS/$PF1/class 2>/dev/null)) PF2=$PF2 GPU=$GPU ($(cat $SYS/$GPU/class 2>/dev/null))"
 devices_ok() { [ "$PF2" != none ] && [ -n "$GPU" ] && [ "$(link_name "$SYS/$PF1/driver")" = nvme ]; }
 check devices_present "expected two SR-IOV NVMe PFs on nvme and a display-class virtio-gpu" devices_ok
+devices_ok || { out "END $P $F"; exit 0; }
 wait_for 10 test -c /dev/dri/renderD128
 
 # VFs must stay unbound (nvme would try the VFs and give up noisily).
 echo 0 >"$SYS/$PF1/sriov_drivers_autoprobe"
 echo 0 >"$SYS/$PF2/sriov_drivers_autoprobe"
 
-# The helper may set PF1 to 3 and PF2 to 5, under nvme, and move two VFs of PF1 to vfio-pci.
+# Which PCI classes the exporter treats as GPU functions: NVMe (0108) too when it has the flag,
+# so the emulated SR-IOV PFs are visible to the sriov collector and the watchdog.
+DCLASS=""
+gpu_sriov_exporter --help 2>&1 | grep -q -- '--sriov.device-class' &&
+	DCLASS="--sriov.device-class=03 --sriov.device-class=0108"
+out "INFO exporter device classes: ${DCLASS:-display only (no --sriov.device-class)}"
+
+# The helper may set PF1 to 3 and PF2 to 5, under nvme, and move one VF of PF1 to vfio-pci.
 VF_OVR=$(printf '%s' "$PF1" | sed 's/\.0$/.1/')
 VF_HLP=$(printf '%s' "$PF1" | sed 's/\.0$/.2/')
 gpu_sriov_helper --allow-pf="$PF1=3" --allow-pf="$PF2=5" --allow-vfio="$VF_HLP" --pf-drivers=nvme \
 	--log.level=debug --listen=$SOCK >/tmp/helper.log 2>&1 &
 HPID=$!
-wait_for 5 test -S $SOCK
-gpu_sriov_exporter --log.level=debug --watchdog.enable --watchdog.pf-drivers=nvme --watchdog.interval=1s \
-	--sriov.expected-vfs="$PF1=3" --sriov.expected-vfs="$PF2=5" --watchdog.helper-socket=$SOCK \
-	>/tmp/exporter.log 2>&1 &
-EPID=$!
-if wait_for 15 scrape; then pass exporter_up; else fail exporter_up "no /metrics answer in 15s"; fi
+wait_for 5 test -S $SOCK || fail helper_up "no socket $SOCK in 5s"
+
+# start_exporter NAME FLAGS...: one exporter on the default port, its log in /tmp/NAME.log.
+start_exporter() {
+	EXNAME=$1
+	shift
+	gpu_sriov_exporter --log.level=debug $DCLASS "$@" >/tmp/$EXNAME.log 2>&1 &
+	EPID=$!
+	if wait_for 15 scrape; then pass "${EXNAME}_up"; else fail "${EXNAME}_up" "no /metrics answer in 15s"; fi
+}
+stop_exporter() {
+	kill "$EPID" 2>/dev/null
+	wait "$EPID" 2>/dev/null
+	echo "---- $EXNAME log (tail) ----"
+	tail -n 40 /tmp/$EXNAME.log
+}
+uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
+# Phase 1: an exporter without the watchdog (scenarios 1, 3, 2, 5).
+start_exporter exporter
 out "INFO $(gpu_sriov_exporter --version 2>&1 | head -n 1)"
 scrape >/tmp/metrics0.txt
 echo "---- first scrape ----"
@@ -114,15 +136,25 @@ check render_nodes_count "gpu_sriov_render_nodes is not 1" grep -qx 'gpu_sriov_r
 check drm_card_info "card0 of $GPU not in gpu_sriov_drm_card_info" \
 	grep -Eq "^gpu_sriov_drm_card_info\{[^}]*$GPU[^}]*\} 1" /tmp/metrics0.txt
 
-# 2. SR-IOV on the real PCI core.
+# 2. SR-IOV on the real PCI core, and what the exporter makes of it.
 check sriov_pf_initial "PF1 not 7 total / 0 enabled / no virtfn" sh -c \
 	"[ \$(cat $SYS/$PF1/sriov_totalvfs) = 7 ] && [ \$(cat $SYS/$PF1/sriov_numvfs) = 0 ] && ! ls -d $SYS/$PF1/virtfn* >/dev/null 2>&1"
+if exporter_sees_pf "$PF1"; then
+	check exporter_pf_info "no gpu_sriov_pf_info for $PF1 on nvme" \
+		grep -Eq "^gpu_sriov_pf_info\{pci_address=\"$PF1\",driver=\"nvme\"" /tmp/metrics0.txt
+	check exporter_pf_zero_vfs "gpu_sriov_vfs_enabled{$PF1} is not 0 / supported not 7" sh -c \
+		"grep -q '^gpu_sriov_vfs_enabled{pci_address=\"$PF1\"} 0' /tmp/metrics0.txt &&
+		 grep -q '^gpu_sriov_vfs_supported{pci_address=\"$PF1\"} 7' /tmp/metrics0.txt"
+fi
 e=$(write_err 3 "$SYS/$PF1/sriov_numvfs")
 check sriov_enable "echo 3 > sriov_numvfs failed: $e; $(nvfs "$PF1") virtfn links" \
 	sh -c "[ -z '$e' ] && [ $(nvfs "$PF1") = 3 ]"
 ok=1
 why=""
 groups=" $(link_name "$SYS/$PF1/iommu_group") "
+scrape >/tmp/metrics1.txt
+eok=1
+ewhy=""
 for i in 0 1 2; do
 	vf=$(link_name "$SYS/$PF1/virtfn$i")
 	[ "$(link_name "$SYS/$vf/physfn")" = "$PF1" ] || { ok=0; why="$why $vf:physfn"; }
@@ -131,6 +163,10 @@ for i in 0 1 2; do
 	[ -n "$g" ] || { ok=0; why="$why $vf:no group"; }
 	groups="$groups$g "
 	[ -e "$SYS/$vf/driver" ] && { ok=0; why="$why $vf:bound to $(link_name "$SYS/$vf/driver")"; }
+	grep -q "^gpu_sriov_vf_info{pci_address=\"$vf\",pf=\"$PF1\",index=\"$((i + 1))\",driver=\"\",iommu_group=\"$g\"" \
+		/tmp/metrics1.txt || { eok=0; ewhy="$ewhy $vf(pf $PF1, index $((i + 1)), group $g)"; }
+	grep -q "^gpu_sriov_device_iommu_group_size{pci_address=\"$vf\"} 1" /tmp/metrics1.txt ||
+		{ eok=0; ewhy="$ewhy $vf:group size"; }
 done
 out "INFO PF1 and VF iommu groups:$groups"
 if [ $ok = 1 ]; then pass sriov_vfs_physfn_groups; else fail sriov_vfs_physfn_groups "$why"; fi
@@ -144,8 +180,11 @@ check sriov_einval "echo abc gave '$e', not EINVAL" sh -c "echo '$e' | grep -qi 
 e=$(write_err 3 "$SYS/$PF1/sriov_numvfs")
 check sriov_same_count "echo 3 over 3 gave '$e'" test -z "$e"
 if exporter_sees_pf "$PF1"; then
-	check exporter_vfs_enabled "gpu_sriov_vfs_enabled for $PF1 is not 3" has "^gpu_sriov_vfs_enabled\{[^}]*$PF1[^}]*\} 3"
-	check exporter_vf_info "gpu_sriov_vf_info lacks the VFs of $PF1" has "^gpu_sriov_vf_info\{[^}]*$PF1"
+	check exporter_vfs_enabled "gpu_sriov_vfs_enabled{$PF1} is not 3" \
+		grep -q "^gpu_sriov_vfs_enabled{pci_address=\"$PF1\"} 3" /tmp/metrics1.txt
+	if [ $eok = 1 ]; then pass exporter_vf_info; else fail exporter_vf_info "gpu_sriov_vf_info wrong or missing:$ewhy"; fi
+	check exporter_vfs_after_ebusy "gpu_sriov_vfs_enabled{$PF1} is not 3 after the refused writes" \
+		has "^gpu_sriov_vfs_enabled\{pci_address=\"$PF1\"\} 3"
 else
 	skip exporter_sriov "blocked: the exporter lists only display-class (0x03xxxx) PFs; $PF1 is class $(cat $SYS/$PF1/class)"
 fi
@@ -162,53 +201,80 @@ check vfio_bind_helper "helper BIND_VFIO answered '$r', driver '$(link_name "$SY
 r=$(helperctl $SOCK vfio "$(printf '%s' "$PF1" | sed 's/\.0$/.3/')")
 check vfio_bind_not_allowed "helper took a VF not in its allowlist: '$r'" sh -c "[ '${r%% *}' != OK ]"
 if exporter_sees_pf "$PF1"; then
-	check exporter_vf_vfio "gpu_sriov_vf_info of $VF_OVR lacks driver=vfio-pci" \
-		has "^gpu_sriov_vf_info\{[^}]*$VF_OVR[^}]*driver=\"vfio-pci\""
+	check exporter_vf_vfio "gpu_sriov_vf_info of $VF_OVR/$VF_HLP lacks driver=vfio-pci" sh -c \
+		"timeout 10 wget -qO- $URL >/tmp/m && grep -q '^gpu_sriov_vf_info{pci_address=\"$VF_OVR\",[^}]*driver=\"vfio-pci\"' /tmp/m &&
+		 grep -q '^gpu_sriov_vf_info{pci_address=\"$VF_HLP\",[^}]*driver=\"vfio-pci\"' /tmp/m"
 else
 	skip exporter_vf_vfio "blocked: the NVMe VFs are class $(cat $SYS/$VF_OVR/class), not display, so gpu_sriov_vf_info never lists them"
 fi
 
-# 4. Watchdog. Exporter side first: echo 0 must be repaired to 3 within 2 s by the udev event.
-check watchdog_enabled "gpu_sriov_watchdog_enabled is not 1" has '^gpu_sriov_watchdog_enabled 1'
-echo 0 >"$SYS/$PF1/sriov_numvfs"
-t0=$(date +%s)
-if wait_for 2 sh -c "[ \$(ls -d $SYS/$PF1/virtfn* 2>/dev/null | wc -l) = 3 ]"; then
-	pass watchdog_repair_2s
-	check watchdog_repairs_success "repairs_total{result=success} for $PF1 is not 1" \
-		has "^gpu_sriov_watchdog_repairs_total\{[^}]*$PF1[^}]*result=\"success\"[^}]*\} 1"
-elif exporter_sees_pf "$PF1"; then
-	fail watchdog_repair_2s "$PF1 still has $(nvfs "$PF1") VFs 2s after echo 0"
-else
-	skip watchdog_repair "blocked: the watchdog discovers PFs like the sriov collector (display class only); $PF1 is class $(cat $SYS/$PF1/class); left at $(nvfs "$PF1") VFs"
-fi
-# The same repair through the real helper (what the watchdog would ask for), on the real kernel.
-r=$(helperctl $SOCK set "$PF1")
-check helper_repair "helper SET_NUMVFS $PF1 answered '$r', $(nvfs "$PF1") virtfn links" \
-	sh -c "[ '$r' = 'OK 3' ] && [ $(nvfs "$PF1") = 3 ]"
-r=$(helperctl $SOCK set "$PF1")
-check helper_repair_idempotent "helper SET_NUMVFS $PF1 at 3 answered '$r'" test "$r" = "OK 3"
+# The helper's refusals that need no write: a count it does not allow, a PF off its driver.
 r=$(helperctl $SOCK set "$PF1" 5)
 check helper_count_not_allowed "helper SET_NUMVFS $PF1=5 answered '$r', not EPERM" sh -c "[ '${r%% *}' = EPERM ] && [ $(nvfs "$PF1") = 3 ]"
-echo 0 >"$SYS/$PF1/sriov_numvfs"
-echo 2 >"$SYS/$PF1/sriov_numvfs"
 r=$(helperctl $SOCK set "$PF1")
-check helper_partial_left_alone "helper with 2 of 3 VFs answered '$r', $(nvfs "$PF1") links" \
-	sh -c "[ '${r%% *}' = EBUSY ] && [ $(nvfs "$PF1") = 2 ]"
-sleep 1.5
-check watchdog_partial_left_alone "the watchdog changed a partial count: $(nvfs "$PF1") VFs" test "$(nvfs "$PF1")" = 2
-r=$(helperctl $SOCK set "$PF2")
-check helper_second_pf "helper SET_NUMVFS $PF2 answered '$r', PF2 $(nvfs "$PF2") / PF1 $(nvfs "$PF1") VFs" \
-	sh -c "[ '$r' = 'OK 5' ] && [ $(nvfs "$PF2") = 5 ] && [ $(nvfs "$PF1") = 2 ]"
-echo 0 >"$SYS/$PF2/sriov_numvfs"
+check helper_already_at_count "helper SET_NUMVFS $PF1 at 3 answered '$r'" test "$r" = "OK 3"
 echo "$PF2" >/sys/bus/pci/drivers/nvme/unbind
 r=$(helperctl $SOCK set "$PF2")
 check helper_pf_unbound "helper with $PF2 unbound answered '$r', not ENODEV" sh -c "[ '${r%% *}' = ENODEV ] && [ $(nvfs "$PF2") = 0 ]"
 echo "$PF2" >/sys/bus/pci/drivers/nvme/bind
-if ! exporter_sees_pf "$PF2"; then
-	skip watchdog_two_pfs "blocked: neither NVMe PF is visible to the watchdog (display class only)"
+wait_for 5 test -e "$SYS/$PF2/driver"
+echo 0 >"$SYS/$PF1/sriov_numvfs"
+stop_exporter
+
+# 4. Watchdog. Phase 2: both PFs at their targets (3 and 5) before it starts; each echo 0 must be
+# repaired within 2 s, driven by the udev event (the periodic check is 600 s away), through the
+# real helper, and only that PF.
+if [ -z "$DCLASS" ]; then
+	skip watchdog "blocked: without --sriov.device-class the watchdog sees only display-class PFs; $PF1 is class $(cat $SYS/$PF1/class)"
+else
+	echo 3 >"$SYS/$PF1/sriov_numvfs"
+	echo 5 >"$SYS/$PF2/sriov_numvfs"
+	WD="--watchdog.enable --watchdog.pf-drivers=nvme --watchdog.interval=600s --watchdog.helper-socket=$SOCK"
+	start_exporter watchdog $WD --sriov.expected-vfs="$PF1=3" --sriov.expected-vfs="$PF2=5"
+	check watchdog_enabled "gpu_sriov_watchdog_enabled is not 1" has '^gpu_sriov_watchdog_enabled 1'
+	check watchdog_state_ok "gpu_sriov_watchdog_state not ok for both PFs" wait_for 5 sh -c \
+		"timeout 10 wget -qO- $URL >/tmp/m && grep -q '^gpu_sriov_watchdog_state{pci_address=\"$PF1\",state=\"ok\"} 1' /tmp/m &&
+		 grep -q '^gpu_sriov_watchdog_state{pci_address=\"$PF2\",state=\"ok\"} 1' /tmp/m"
+	# repair PF TARGET OTHER OTHER_COUNT
+	repair() {
+		t0=$(uptime_ms)
+		echo 0 >"$SYS/$1/sriov_numvfs"
+		# test is a shell builtin: polling forks nothing, which matters under TCG.
+		if wait_for 2 test -e "$SYS/$1/virtfn$(($2 - 1))"; then
+			out "INFO $1: echo 0 repaired to $2 VFs in $(($(uptime_ms) - t0)) ms"
+			pass "watchdog_repair_2s_$1"
+		else
+			fail "watchdog_repair_2s_$1" "$1 has $(nvfs "$1") VFs 2s after echo 0 (target $2)"
+			wait_for 5 sh -c "[ \$(ls -d $SYS/$1/virtfn* 2>/dev/null | wc -l) = $2 ]"
+		fi
+		check "watchdog_repairs_success_$1" "repairs_total{$1,success} is not 1" wait_for 3 sh -c \
+			"timeout 10 wget -qO- $URL | grep -q '^gpu_sriov_watchdog_repairs_total{pci_address=\"$1\",result=\"success\"} 1'"
+		check "watchdog_other_pf_untouched_$1" "$3 has $(nvfs "$3") VFs, not $4" test "$(nvfs "$3")" = "$4"
+	}
+	check watchdog_no_repair_yet "a success counted before any VF was lost" sh -c \
+		"! timeout 10 wget -qO- $URL | grep -q 'gpu_sriov_watchdog_repairs_total{[^}]*result=\"success\"} [1-9]'"
+	repair "$PF1" 3 "$PF2" 5
+	repair "$PF2" 5 "$PF1" 3
+	check watchdog_separate_counts "PF2's repair changed PF1's counter" \
+		has "^gpu_sriov_watchdog_repairs_total\{pci_address=\"$PF1\",result=\"success\"\} 1"
+	stop_exporter
+
+	# Phase 3: a partial count (2 of 3) when the watchdog starts is left alone.
+	echo 0 >"$SYS/$PF1/sriov_numvfs"
+	echo 2 >"$SYS/$PF1/sriov_numvfs"
+	start_exporter watchdog2 $WD --sriov.expected-vfs="$PF1=3" --sriov.expected-vfs="$PF2=5"
+	sleep 1
+	echo change >"$SYS/$PF1/uevent"
+	sleep 2
+	check watchdog_partial_left_alone "$PF1 has $(nvfs "$PF1") VFs, not the partial 2" test "$(nvfs "$PF1")" = 2
+	check watchdog_partial_reason "no blocked_reason partial_count for $PF1" \
+		has "^gpu_sriov_watchdog_blocked_reason_info\{pci_address=\"$PF1\",reason=\"partial_count\"\} 1"
+	check watchdog_partial_other_ok "$PF2 not ok at 5 VFs" sh -c "[ $(nvfs "$PF2") = 5 ] &&
+		timeout 10 wget -qO- $URL | grep -q '^gpu_sriov_watchdog_state{pci_address=\"$PF2\",state=\"ok\"} 1'"
 fi
 echo "---- watchdog metrics ----"
 scrape | grep '^gpu_sriov_watchdog'
+[ -n "$DCLASS" ] || start_exporter exporter2
 
 # 6. Survival: PF and GPU drivers unbound and rebound while scraped in a loop.
 (
@@ -243,9 +309,8 @@ check survive_metrics_recover "render node / iommu metrics did not recover after
 		grep -qx 'gpu_sriov_render_nodes 1' /tmp/m"
 check survive_no_failed_scrapes "scrapes failed during rebinding: $(cat /tmp/loop)" sh -c "[ \$(cut -d' ' -f2 /tmp/loop) = 0 ]"
 
-echo "---- exporter log (tail) ----"
-tail -n 60 /tmp/exporter.log
+stop_exporter
+kill $HPID 2>/dev/null
 echo "---- helper log ----"
 cat /tmp/helper.log
-kill $EPID $HPID 2>/dev/null
 out "END $P $F"
