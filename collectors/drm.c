@@ -163,29 +163,6 @@ node_open(struct collector *c, const char *bdf, const char *node, char *ret_driv
 	return r;
 }
 
-static const char *
-errno_name(int err)
-{
-	switch (err) {
-	case EACCES:
-		return "EACCES";
-	case EPERM:
-		return "EPERM";
-	case ENODEV:
-		return "ENODEV";
-	case ENXIO:
-		return "ENXIO";
-	case ENOENT:
-		return "ENOENT";
-	case ENOTTY:
-		return "ENOTTY";
-	case EXDEV:
-		return "EXDEV";
-	default:
-		return "other";
-	}
-}
-
 static void
 collect_render(struct collector *c, struct expo *out, const char *bdf, const char *node,
 	       size_t *present_count)

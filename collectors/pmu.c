@@ -118,41 +118,6 @@ struct pmu_dir {
 	size_t nfmt;
 };
 
-static const char *
-errno_name(int err)
-{
-	switch (err) {
-	case ENOENT:
-		return "ENOENT";
-	case EACCES:
-		return "EACCES";
-	case EPERM:
-		return "EPERM";
-	case ENODEV:
-		return "ENODEV";
-	case ENODATA:
-		return "ENODATA";
-	case EINVAL:
-		return "EINVAL";
-	case EMFILE:
-		return "EMFILE";
-	case ENFILE:
-		return "ENFILE";
-	case ENOMEM:
-		return "ENOMEM";
-	case EBUSY:
-		return "EBUSY";
-	case EIO:
-		return "EIO";
-	case EOPNOTSUPP:
-		return "EOPNOTSUPP";
-	case ENAMETOOLONG:
-		return "ENAMETOOLONG";
-	default:
-		return "other";
-	}
-}
-
 static void
 skip_file(struct collector *c, const char *pmu, const char *rel, int err)
 {

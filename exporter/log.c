@@ -57,6 +57,13 @@ log_enabled(enum log_level level)
 	return level >= min_level;
 }
 
+const char *
+errno_name(int err)
+{
+	const char *name = strerrorname_np(err);
+	return name != NULL ? name : "unknown";
+}
+
 int64_t
 monotonic_ns(void)
 {

@@ -54,6 +54,10 @@ bool log_throttle_fail(struct log_throttle *t, int64_t now_ns);
 /* Records a success; returns true once when it ends a run of failures (log "recovered"). */
 bool log_throttle_ok(struct log_throttle *t);
 
+/* The symbolic name of a positive errno ("ENOENT"), for metric labels; "unknown" when it has
+ * none. Static storage. */
+const char *errno_name(int err);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t monotonic_ns(void);
 
