@@ -13,7 +13,8 @@ BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 # Debian packages: what building needs, and what the test suites add.
 DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libpci-dev \
 	libdrm-dev libudev-dev
-DEB_TEST := libcmocka-dev prometheus curl systemd python3 clang dkms
+DEB_TEST := libcmocka-dev prometheus curl systemd python3 clang dkms qemu-system-x86 busybox-static kmod \
+	cpio
 
 PKGS := libmicrohttpd libsystemd zlib libpci libdrm libudev
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -136,6 +137,12 @@ systemd-check: $(BIN)
 helper-test: $(HELPER)
 	@sh tests/e2e/helper.sh $(HELPER)
 
+# A real kernel (Debian's linux-image, cached in build/vm/) under QEMU/TCG with an Intel IOMMU, two
+# SR-IOV NVMe PFs and a virtio-gpu, running the exporter, the watchdog and the helper (tests/vm/).
+.PHONY: test-vm
+test-vm: $(BIN) $(HELPER)
+	@sh tests/vm/run.sh $(BIN) $(HELPER)
+
 # The real `dkms status` against every DKMS fixture, compared with what the dkms collector reads.
 dkms-compare: $(BUILD)/libexporter.a
 	@mkdir -p $(BUILD)/tests
@@ -163,7 +170,7 @@ test: deps
 	@$(MAKE) --no-print-directory all unit
 	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check docs-check \
 		build-clang test-unit golden http-test gpu-test hostile-test watchdog-test systemd-check \
-		helper-test dkms-compare test-asan
+		helper-test dkms-compare test-asan test-vm
 
 clean:
 	rm -rf $(BUILD)

@@ -57,7 +57,8 @@ if [ ! -f "$KROOT/.unpacked" ]; then
 	depmod -b "$KROOT" "$VM_KVER" || die "depmod of the unpacked kernel failed"
 	touch "$KROOT/.unpacked"
 fi
-echo "vm: kernel package ready in $(($(date +%s) - td))s"
+tk=$(date +%s)
+echo "vm: kernel package ready in $((tk - td))s"
 KERNEL=$KROOT/boot/vmlinuz-$VM_KVER
 [ -f "$KERNEL" ] || die "no $KERNEL"
 
@@ -106,14 +107,14 @@ cp "$HERE/checks.sh" "$IR/test/checks.sh"
 chmod 0755 "$IR/init" "$IR/test/checks.sh"
 (cd "$IR" && find . | cpio -o -H newc --quiet | gzip -1) >"$OUT/initrd.cpio.gz"
 tb=$(date +%s)
-echo "vm: initramfs $(du -k "$OUT/initrd.cpio.gz" | cut -f1) KiB built in $((tb - td))s"
+echo "vm: initramfs $(du -k "$OUT/initrd.cpio.gz" | cut -f1) KiB built in $((tb - tk))s"
 
 # 3. The machine. Two NVMe PFs with SR-IOV, each behind its own root port and subsystem.
 QVER=$(qemu-system-x86_64 --version | head -n 1)
 echo "vm: kernel $VM_KVER ($(basename "$deb")); $QVER"
 set +e
 : >"$OUT/results.log"
-timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -M q35,kernel-irqchip=split -m 1024 -smp 1 \
+timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -M q35,kernel-irqchip=split -m 1024 -smp "${VM_SMP:-1}" \
 	-display none -no-reboot -monitor none \
 	-serial "file:$OUT/console.log" -serial "file:$OUT/results.log" \
 	-kernel "$KERNEL" -initrd "$OUT/initrd.cpio.gz" \
