@@ -13,7 +13,7 @@ BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 # Debian packages: what building needs, and what the test suites add.
 DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libpci-dev \
 	libdrm-dev libudev-dev
-DEB_TEST := libcmocka-dev prometheus curl systemd python3 clang dkms qemu-system-x86 busybox-static kmod \
+DEB_TEST := libcmocka-dev prometheus prometheus-alertmanager curl systemd python3 clang dkms qemu-system-x86 busybox-static kmod \
 	cpio
 
 PKGS := libmicrohttpd libsystemd zlib libpci libdrm libudev
