@@ -165,12 +165,19 @@ checksrc:
 	@sh tests/tools/checksrc.sh
 	@sh tests/tools/check-headers.sh $(CC) "$(ALL_CFLAGS)"
 
+# The Grafana dashboard: the conventions' lint rules and promtool, then every panel query against a
+# real Prometheus scraping three real exporters on fixture copies.
+.PHONY: dashboard-check
+dashboard-check: $(BIN)
+	@python3 tests/tools/dashboard-lint.py dashboards/gpu-sriov.json
+	@sh tests/e2e/dashboard.sh $(BIN) dashboards/gpu-sriov.json
+
 # Every suite, each reported as one line, then a "suites: N passed, N failed" summary.
 test: deps
 	@$(MAKE) --no-print-directory all unit
 	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check docs-check \
 		build-clang test-unit golden http-test gpu-test hostile-test watchdog-test systemd-check \
-		helper-test dkms-compare test-asan test-vm
+		helper-test dkms-compare test-asan test-vm dashboard-check
 
 clean:
 	rm -rf $(BUILD)
