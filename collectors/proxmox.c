@@ -102,13 +102,14 @@ static int
 proxmox_collect(struct collector *c, struct expo *out)
 {
 	const struct roots *roots = collector_roots(c);
-	struct pve_config *cfg = NULL;
+	int r;
 
-	int r = pve_config_load(roots->root, roots->sys, &cfg, skip_cb, c);
-	if (r < 0)
+	const struct pve_config *cfg = pve_config_for_scrape(roots->root, roots->sys,
+							     collector_scrape_id(c), skip_cb, c, &r);
+	if (cfg == NULL)
 		return r;
 	if (!cfg->found)
-		goto out;
+		return 0;
 	(void)expo_add(out, "gpu_sriov_vms_configured", EXPO_GAUGE,
 	               "Proxmox VE VM configs of this node read from /etc/pve/qemu-server.",
 	               (double)cfg->nvms, NULL, 0);
@@ -120,8 +121,6 @@ proxmox_collect(struct collector *c, struct expo *out)
 		for (size_t j = 0; j < vm->nhostpci; j++)
 			emit_entry(out, roots->sys, vm, j, vmid, machine);
 	}
-out:
-	pve_config_free(cfg);
 	return 0;
 }
 

@@ -1037,3 +1037,23 @@ out:
 	free_strv(devices, ndevices);
 	return r;
 }
+
+const struct pve_config *
+pve_config_for_scrape(int root_fd, int sys_fd, uint64_t scrape_id, pve_skip_fn skip, void *arg,
+		      int *ret_err)
+{
+	static struct pve_config *cached;
+	static uint64_t cached_id;
+	static int cached_err;
+
+	if (cached_id != scrape_id) {
+		pve_config_free(cached);
+		cached = NULL;
+		cached_err = pve_config_load(root_fd, sys_fd, &cached, skip, arg);
+		if (cached_err > 0)
+			cached_err = 0;
+		cached_id = scrape_id;
+	}
+	*ret_err = cached_err;
+	return cached;
+}

@@ -60,6 +60,13 @@ int pve_config_load(int root_fd, int sys_fd, struct pve_config **ret, pve_skip_f
 
 void pve_config_free(struct pve_config *c);
 
+/* The config for the scrape scrape_id (collector_scrape_id()): loaded by the first caller in a
+ * scrape, then shared, so the proxmox and sriov collectors read /etc/pve once per scrape. Only
+ * for collectors, which run one at a time. Borrowed until a call with another scrape_id. Returns
+ * NULL with *ret_err set when loading failed. */
+const struct pve_config *pve_config_for_scrape(int root_fd, int sys_fd, uint64_t scrape_id,
+					       pve_skip_fn skip, void *arg, int *ret_err);
+
 /* vmid of the first VM (lowest vmid) whose hostpci entries resolve to bdf, or 0 when none. */
 unsigned pve_vm_for_address(const struct pve_config *c, const char *bdf);
 

@@ -196,15 +196,16 @@ sriov_collect(struct collector *c, struct expo *out)
 	const struct roots *roots = collector_roots(c);
 	struct pci_list l;
 	struct persist p = {NULL, 0};
-	struct pve_config *pve = NULL;
+	int pve_err;
 
 	int r = pci_list_gpus(c, roots->sys, &l);
 	if (r < 0)
 		return r;
 	(void)persist_load(roots->root, &p, skip_cb, c);
-	/* Only for the vmid label: the proxmox collector reports problems in these files. */
-	if (pve_config_load(roots->root, roots->sys, &pve, NULL, NULL) < 0)
-		pve = NULL;
+	/* Only for the vmid label: shared with the proxmox collector, which reports problems. */
+	const struct pve_config *pve = pve_config_for_scrape(roots->root, roots->sys,
+							     collector_scrape_id(c), NULL, NULL,
+							     &pve_err);
 	for (size_t i = 0; i < l.n; i++) {
 		const struct pci_fn *fn = &l.fns[i];
 		if (fn->role == PCI_ROLE_PF)
@@ -218,7 +219,6 @@ sriov_collect(struct collector *c, struct expo *out)
 				       (double)group_size(c, fn->iommu_group),
 				       EXPO_LABELS({"pci_address", fn->bdf}));
 	}
-	pve_config_free(pve);
 	persist_free(&p);
 	pci_list_free(&l);
 	return 0;

@@ -31,6 +31,7 @@ struct collector {
 	const struct collector_ops *ops;
 	const struct roots *roots;
 	const struct collector_options *opts; /* the registry's */
+	const uint64_t *scrape_id;            /* the registry's */
 	void *data;
 	bool enabled;
 	bool ready;       /* init succeeded */
@@ -47,6 +48,7 @@ struct registry {
 	size_t n;
 	int64_t (*clock)(void);
 	struct collector_options opts;
+	uint64_t scrape_id;
 };
 
 const struct collector_ops *const *
@@ -78,6 +80,12 @@ const char *
 collector_name(const struct collector *c)
 {
 	return c->ops->name;
+}
+
+uint64_t
+collector_scrape_id(const struct collector *c)
+{
+	return *c->scrape_id;
 }
 
 const struct collector_options *
@@ -140,6 +148,7 @@ registry_new(const struct collector_ops *const *ops, size_t n, const bool *enabl
 		r->c[i].ops = ops[i];
 		r->c[i].roots = roots;
 		r->c[i].opts = &r->opts;
+		r->c[i].scrape_id = &r->scrape_id;
 		r->c[i].enabled = enabled[i];
 	}
 	return r;
@@ -267,6 +276,7 @@ registry_collect(struct registry *r, struct expo *out, int64_t deadline_ns)
 {
 	size_t ok = 0;
 
+	r->scrape_id++;
 	for (size_t i = 0; i < r->n; i++) {
 		struct collector *c = &r->c[i];
 		if (!c->enabled)
