@@ -172,12 +172,21 @@ dashboard-check: $(BIN)
 	@python3 tests/tools/dashboard-lint.py dashboards/gpu-sriov.json
 	@sh tests/e2e/dashboard.sh $(BIN) dashboards/gpu-sriov.json
 
+# The alert rules: promtool check/test rules, runbooks, example Alertmanager config (alerts/).
+.PHONY: alerts-check alerts-e2e
+alerts-check:
+	@sh tests/e2e/alerts-check.sh
+
+# The alert path with the real exporter, Prometheus, Alertmanager and a webhook receiver.
+alerts-e2e: $(BIN)
+	@sh tests/e2e/alerts-e2e.sh $(BIN)
+
 # Every suite, each reported as one line, then a "suites: N passed, N failed" summary.
 test: deps
 	@$(MAKE) --no-print-directory all unit
 	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check docs-check \
 		build-clang test-unit golden http-test gpu-test hostile-test watchdog-test systemd-check \
-		helper-test dkms-compare test-asan test-vm dashboard-check
+		helper-test dkms-compare test-asan test-vm dashboard-check alerts-check alerts-e2e
 
 clean:
 	rm -rf $(BUILD)
