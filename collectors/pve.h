@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PVE_MAX_VMS 1024
 #define PVE_MAX_HOSTPCI 16         /* hostpci0..hostpci15, as in qemu-server */
