@@ -30,14 +30,6 @@
  * accepted so that one idle client (e.g. a stale exporter) cannot lock the real one out. */
 #define MAX_CLIENTS 4
 
-#if defined(__x86_64__)
-#define PLATFORM "linux/amd64"
-#elif defined(__aarch64__)
-#define PLATFORM "linux/arm64"
-#else
-#define PLATFORM "linux/other"
-#endif
-
 struct client {
 	int fd;
 	pid_t pid; /* SO_PEERCRED at connect time, for the log */
@@ -50,7 +42,7 @@ print_version(void)
 	printf("%s, version %s (branch: %s, revision: %s)\n  build date:       %s\n"
 	       "  compiler:         %s\n  platform:         %s\n  protocol:         %d\n",
 	       HELPER_PROGRAM, version_number, version_branch, version_revision,
-	       version_build_date, version_compiler, PLATFORM, HELPER_PROTO_VERSION);
+	       version_build_date, version_compiler, version_platform, HELPER_PROTO_VERSION);
 }
 
 static int

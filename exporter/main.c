@@ -28,21 +28,13 @@
 #define TICK_NS 1000000000LL
 #define ONCE_DEADLINE_NS (60LL * 1000000000LL)
 
-#if defined(__x86_64__)
-#define PLATFORM "linux/amd64"
-#elif defined(__aarch64__)
-#define PLATFORM "linux/arm64"
-#else
-#define PLATFORM "linux/other"
-#endif
-
 static void
 print_version(void)
 {
 	printf("%s, version %s (branch: %s, revision: %s)\n  build date:       %s\n"
 	       "  compiler:         %s\n  platform:         %s\n",
 	       PROGRAM_NAME, version_number, version_branch, version_revision, version_build_date,
-	       version_compiler, PLATFORM);
+	       version_compiler, version_platform);
 }
 
 static int

@@ -19,3 +19,11 @@ const char version_revision[] = REVISION;
 const char version_branch[] = BRANCH;
 const char version_build_date[] = BUILD_DATE;
 const char version_compiler[] = "gcc-compatible " __VERSION__;
+
+#if defined(__x86_64__)
+const char version_platform[] = "linux/amd64";
+#elif defined(__aarch64__)
+const char version_platform[] = "linux/arm64";
+#else
+const char version_platform[] = "linux/other";
+#endif

@@ -9,5 +9,6 @@ extern const char version_revision[];
 extern const char version_branch[];
 extern const char version_build_date[];
 extern const char version_compiler[];
+extern const char version_platform[]; /* "linux/amd64" */
 
 #endif
