@@ -181,6 +181,34 @@ alerts-check:
 alerts-e2e: $(BIN)
 	@sh tests/e2e/alerts-e2e.sh $(BIN)
 
+# libFuzzer targets (tests/fuzz/), one per text parser, built with clang, ASan and UBSan in
+# $(BUILD)/fuzz. Fuzz builds define FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION and the targets call only
+# pure parsers (the watchdog state one reads a file in its own mkdtemp() directory): nothing writes
+# to real system files. `fuzz` runs each target FUZZ_SECONDS, `fuzz-smoke` 3 s; both first run
+# each over its seed corpus tests/fuzz/fuzz_<target>_corpus/. A crash fails and prints the
+# reproducer path.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzzers/%)
+FUZZ_MAKE = $(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang OPT='-O1 -g' \
+	SANITIZE=address,undefined,fuzzer-no-link CFLAGS=-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+
+$(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(BUILD)/libexporter.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iexporter -Icollectors -fsanitize=fuzzer $(ALL_LDFLAGS) $< \
+		$(BUILD)/libexporter.a $(LDLIBS) -o $@
+
+.PHONY: fuzz-bins fuzz fuzz-smoke
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz:
+	@$(FUZZ_MAKE) fuzz-bins
+	@sh tests/fuzz/run.sh $(BUILD)/fuzz/fuzzers $(BUILD)/fuzz/work $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	@$(FUZZ_MAKE) fuzz-bins
+	@sh tests/fuzz/run.sh $(BUILD)/fuzz/fuzzers $(BUILD)/fuzz/work 3
+
 # Every suite, each reported as one line, then a "suites: N passed, N failed" summary.
 test: deps
 	@$(MAKE) --no-print-directory all unit
