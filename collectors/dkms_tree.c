@@ -148,6 +148,7 @@ open_in_root(int root, const char *rel, int flags)
 	if (errno != ENOSYS && errno != EPERM)
 		return -errno;
 	int fd2 = openat(root, rel, flags | O_CLOEXEC);
+	/* cppcheck-suppress resourceLeak ; false positive: the descriptor is returned to the caller */
 	return fd2 < 0 ? -errno : fd2;
 }
 

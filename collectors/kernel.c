@@ -86,7 +86,8 @@ list_installed(struct collector *c, struct kernel_list *ret)
 		l.names[l.n++] = xstrdup(de->d_name);
 	}
 	(void)closedir(d);
-	qsort(l.names, l.n, sizeof(char *), cmp_version);
+	if (l.n > 1) /* qsort() needs a valid pointer even for 0 elements (C11 7.22.5) */
+		qsort(l.names, l.n, sizeof(char *), cmp_version);
 	*ret = l;
 	return 0;
 }

@@ -84,6 +84,7 @@ lookup(struct pci_fn *fns, size_t n, const char *bdf)
 	if (n == 0)
 		return NULL;
 	(void)snprintf(key.bdf, sizeof(key.bdf), "%s", bdf);
+	/* cppcheck-suppress uninitvar ; cmp_fn() reads only key.bdf, which is set */
 	return bsearch(&key, fns, n, sizeof(*fns), cmp_fn);
 }
 

@@ -25,7 +25,7 @@ cli_error(char *err, size_t errlen, const char *fmt, ...)
 int
 cli_usage_error(const char *prog, const char *msg)
 {
-	fprintf(stderr, "%s: error: %s, try --help\n", prog, msg);
+	(void)fprintf(stderr, "%s: error: %s, try --help\n", prog, msg);
 	return 2;
 }
 

@@ -492,7 +492,7 @@ config_free(struct config *c)
 void
 flags_usage(FILE *out, const struct collector_ops *const *ops, size_t nops)
 {
-	fprintf(out, "usage: gpu_sriov_exporter [<flags>]\n\n"
+	(void)fprintf(out, "usage: gpu_sriov_exporter [<flags>]\n\n"
 		     "Prometheus exporter and watchdog for Intel GPU SR-IOV.\n\nFlags:\n");
 	for (size_t i = 0; i < nitems(flags); i++) {
 		const struct flag *f = &flags[i];
@@ -504,17 +504,17 @@ flags_usage(FILE *out, const struct collector_ops *const *ops, size_t nops)
 		else
 			(void)snprintf(left, sizeof(left), "%s--%s",
 				       f->kind == FLAG_HELP ? "-h, " : "", f->name);
-		fprintf(out, "  %-36s %s", left, f->help);
+		(void)fprintf(out, "  %-36s %s", left, f->help);
 		if (f->def != NULL && f->def[0] != '\0')
-			fprintf(out, " (default: %s)", f->def);
-		fputc('\n', out);
+			(void)fprintf(out, " (default: %s)", f->def);
+		(void)fputc('\n', out);
 	}
-	fprintf(out, "  %-36s %s\n", "--collector.disable-defaults",
+	(void)fprintf(out, "  %-36s %s\n", "--collector.disable-defaults",
 		 "Disable every collector not enabled explicitly on the command line.");
 	for (size_t i = 0; i < nops; i++) {
 		char left[64];
 		(void)snprintf(left, sizeof(left), "--[no-]collector.%s", ops[i]->name);
-		fprintf(out, "  %-36s Enable the %s collector: %s (default: %s).\n", left,
+		(void)fprintf(out, "  %-36s Enable the %s collector: %s (default: %s).\n", left,
 			ops[i]->name, ops[i]->help, ops[i]->default_enabled ? "enabled" : "disabled");
 	}
 }

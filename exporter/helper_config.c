@@ -351,7 +351,7 @@ helper_config_parse(int argc, char **argv, struct helper_config *ret, char *err,
 void
 helper_config_usage(FILE *out)
 {
-	fprintf(out, "usage: gpu_sriov_helper [<flags>]\n\n"
+	(void)fprintf(out, "usage: gpu_sriov_helper [<flags>]\n\n"
 		     "Privileged helper of gpu_sriov_exporter: the only part that writes\n"
 		     "sysfs, and only what the allowlist below permits.\n\nFlags:\n");
 	for (size_t i = 0; i < NFLAGS; i++) {
@@ -364,9 +364,9 @@ helper_config_usage(FILE *out)
 		else
 			(void)snprintf(left, sizeof(left), "%s--%s",
 				       f->kind == HF_HELP ? "-h, " : "", f->name);
-		fprintf(out, "  %-28s %s", left, f->help);
+		(void)fprintf(out, "  %-28s %s", left, f->help);
 		if (f->def != NULL && f->def[0] != '\0')
-			fprintf(out, " (default: %s)", f->def);
-		fputc('\n', out);
+			(void)fprintf(out, " (default: %s)", f->def);
+		(void)fputc('\n', out);
 	}
 }

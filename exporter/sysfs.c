@@ -113,6 +113,7 @@ int
 sysfs_open_dir_fd(int dirfd, const char *rel)
 {
 	int fd = openat(dirfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* cppcheck-suppress resourceLeak ; false positive: the descriptor is returned to the caller */
 	return fd < 0 ? -errno : fd;
 }
 
