@@ -28,6 +28,7 @@
 #include "helper_config.h"
 #include "helper_proto.h"
 #include "log.h"
+#include "testlib.h"
 
 #define PF "0000:00:02.0"
 #define VF "0000:00:02.1"
@@ -207,7 +208,7 @@ __wrap_write(int fd, const void *buf, size_t n)
 /* ---- the fixture copy --------------------------------------------------------------------- */
 
 struct fx {
-	char path[PATH_MAX];
+	char *path; /* tree_new(), freed and removed by tree_free() */
 	int sys;
 	struct helper_policy pol;
 	struct helper_limits lim;
@@ -248,15 +249,6 @@ copy_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 	if (out >= 0)
 		(void)close(out);
 	return r;
-}
-
-static int
-remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
 }
 
 static void
@@ -324,7 +316,6 @@ setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	const char *data = getenv("EXPORTER_TEST_DATA");
-	const char *tmp = getenv("TMPDIR");
 	char src[PATH_MAX];
 
 	if (f == NULL)
@@ -333,11 +324,9 @@ setup(void **state)
 	f->sys = -1;
 	if (data == NULL || data[0] == '\0')
 		data = TEST_DATA_DIR;
-	if (tmp == NULL || tmp[0] == '\0')
-		tmp = "/tmp";
 	(void)snprintf(src, sizeof(src), "%s/host_pf_to_vm/sys", data);
-	(void)snprintf(f->path, sizeof(f->path), "%s/test_helper.XXXXXX", tmp);
-	if (mkdtemp(f->path) == NULL)
+	f->path = tree_new(NULL, "test_helper");
+	if (f->path == NULL)
 		return -1;
 	copy_src = src;
 	copy_dst = f->path;
@@ -387,8 +376,8 @@ teardown(void **state)
 		return 0;
 	if (f->sys >= 0)
 		(void)close(f->sys);
-	if (f->path[0] != '\0')
-		r = nftw(f->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (f->path != NULL)
+		r = tree_free(f->path);
 	free(f);
 	return r;
 }
