@@ -243,14 +243,18 @@ parse_file(struct loader *l, int root_fd, const char *rel, line_parser parse, bo
 		report(l, rel, (int)-n);
 		return;
 	}
+	/* Lines are cut by the length read, not by strchr(): a NUL byte would otherwise end the
+	 * file there and silently drop every line after it. */
 	unsigned lineno = 0;
-	for (char *line = text, *next; line != NULL; line = next) {
-		next = strchr(line, '\n');
-		if (next != NULL)
-			*next++ = '\0';
+	char *end = text + n;
+	for (char *line = text, *next; line < end; line = next) {
+		char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t len = (size_t)((nl != NULL ? nl : end) - line);
+		next = nl != NULL ? nl + 1 : end;
+		line[len] = '\0';
 		lineno++;
 		(void)snprintf(source, sizeof(source), "%s:%u", rel, lineno);
-		if (strlen(line) > MAX_LINE || memchr(line, '\r', strlen(line)) != NULL) {
+		if (len > MAX_LINE || strlen(line) != len || memchr(line, '\r', len) != NULL) {
 			report(l, source, EINVAL);
 			continue;
 		}

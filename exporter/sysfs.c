@@ -50,6 +50,12 @@ sysfs_read_str(int dirfd, const char *rel, char *buf, size_t size)
 		r = -EFBIG;
 		goto out;
 	}
+	/* Attributes are text: a NUL byte is not kernel output, and every caller would silently
+	 * see only the part before it (a command line missing its later parameters). */
+	if (memchr(buf, '\0', (size_t)r) != NULL) {
+		r = -EINVAL;
+		goto out;
+	}
 	if (r > 0 && buf[r - 1] == '\n')
 		r--;
 	buf[r] = '\0';
@@ -66,8 +72,6 @@ sysfs_read_u64(int dirfd, const char *rel, int base, uint64_t max, uint64_t *ret
 	ssize_t n = sysfs_read_str(dirfd, rel, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
-	if ((size_t)n != strlen(buf))
-		return -EINVAL; /* embedded NUL */
 	return parse_u64(buf, base, max, ret_value);
 }
 

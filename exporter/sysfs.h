@@ -15,7 +15,8 @@ int sysfs_open_file(int dirfd, const char *rel, int flags);
 
 /* One read() of the regular file rel below dirfd into buf (size includes the NUL). Returns the
  * length with one trailing newline stripped, or -errno: -EFBIG when the value did not fit,
- * -EINVAL when rel is not a regular file (directory, FIFO, device). Never blocks on a FIFO. */
+ * -EINVAL when rel is not a regular file (directory, FIFO, device) or the value holds a NUL
+ * byte. Never blocks on a FIFO. */
 ssize_t sysfs_read_str(int dirfd, const char *rel, char *buf, size_t size);
 
 /* sysfs_read_str() then parse_u64(); -EINVAL for junk, -ERANGE above max. */

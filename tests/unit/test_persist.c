@@ -226,6 +226,34 @@ test_bad_input(void **state)
 	persist_free(&p);
 }
 
+/* A NUL byte skips its own line only: the lines after it still count (strchr() line splitting
+ * used to end the file at the NUL, silently). */
+static void
+test_nul_byte(void **state)
+{
+	static const char text[] = "# junk \0\xff here\n"
+				   "devices/pci0000:00/0000:00:02.0/sriov_numvfs = 5\n";
+	struct persist p;
+	char path[512];
+
+	(void)state;
+	tree_put(root, "etc/sysfs.conf", "");
+	xsnprintf(path, sizeof(path), "%s/etc/sysfs.conf", root);
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	assert_int_equal(close(fd), 0);
+	load(&p);
+	assert_int_equal(p.n, 1);
+	const struct persist_entry *e = persist_find(&p, "0000:00:02.0");
+	assert_non_null(e);
+	assert_int_equal(e->count, 5);
+	assert_string_equal(e->source, "etc/sysfs.conf:2");
+	assert_int_equal(skips, 1);
+	assert_string_equal(last_skip, "etc/sysfs.conf:1");
+	persist_free(&p);
+}
+
 int
 main(void)
 {
@@ -236,6 +264,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty_root, setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_precedence, setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_nul_byte, setup, tree_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -243,6 +243,15 @@ test_read_str_missing(void **state)
 }
 
 static void
+test_read_str_nul(void **state)
+{
+	char buf[16];
+
+	/* Not "12": the bytes after the NUL would be lost without a word. */
+	assert_int_equal(sysfs_read_str(root_fd(state), "nul", buf, sizeof(buf)), -EINVAL);
+}
+
+static void
 test_read_str_directory(void **state)
 {
 	char buf[16];
@@ -518,6 +527,7 @@ main(void)
 		cmocka_unit_test(test_read_str_empty),
 		cmocka_unit_test(test_read_str_buffer_bounds),
 		cmocka_unit_test(test_read_str_missing),
+		cmocka_unit_test(test_read_str_nul),
 		cmocka_unit_test(test_read_str_directory),
 		cmocka_unit_test(test_read_str_device),
 		cmocka_unit_test(test_read_str_fifo),
