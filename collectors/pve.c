@@ -794,11 +794,12 @@ pve_machine_type(const struct pve_vm *vm, char *buf, size_t size)
 	(void)snprintf(buf, size, "%s", type);
 }
 
-/* sysfs_read_file() with the length stored separately, as the parser wants it. */
+/* sysfs_read_file() of at most max bytes with the length stored separately, as the parser wants
+ * it. */
 static int
-read_text(int dirfd, const char *rel, char **ret, size_t *ret_len)
+read_text(int dirfd, const char *rel, size_t max, char **ret, size_t *ret_len)
 {
-	ssize_t n = sysfs_read_file(dirfd, rel, PVE_MAX_FILE, ret);
+	ssize_t n = sysfs_read_file(dirfd, rel, max, ret);
 	if (n < 0)
 		return (int)n;
 	*ret_len = (size_t)n;
@@ -986,7 +987,7 @@ pve_config_load(int root_fd, int sys_fd, struct pve_config **ret, pve_skip_fn sk
 	if (r < 0)
 		goto out;
 	read_node(root_fd, node, sizeof(node), skip, arg);
-	r = read_text(root_fd, "etc/pve/mapping/pci.cfg", &mapping, &in.mapping_len);
+	r = read_text(root_fd, "etc/pve/mapping/pci.cfg", PVE_MAX_FILE, &mapping, &in.mapping_len);
 	if (r < 0 && r != -ENOENT && skip != NULL)
 		skip(arg, "etc/pve/mapping/pci.cfg", -r);
 
@@ -1003,11 +1004,19 @@ pve_config_load(int root_fd, int sys_fd, struct pve_config **ret, pve_skip_fn sk
 			skip(arg, "etc/pve/qemu-server: more than 1024 VMs", E2BIG);
 		vms = xcalloc(nids > 0 ? nids : 1, sizeof(*vms));
 		texts = xcalloc(nids > 0 ? nids : 1, sizeof(*texts));
+		size_t left = PVE_MAX_CONFIGS_TOTAL;
 		for (size_t i = 0; i < nids; i++) {
 			char name[32];
 			char *text = NULL;
+			size_t max = left < PVE_MAX_FILE ? left : PVE_MAX_FILE;
 			(void)snprintf(name, sizeof(name), "%u.conf", ids[i]);
-			r = read_text(dirfd(d), name, &text, &vms[in.nvms].len);
+			r = read_text(dirfd(d), name, max, &text, &vms[in.nvms].len);
+			if (r == -EFBIG && max < PVE_MAX_FILE) {
+				if (skip != NULL)
+					skip(arg, "etc/pve/qemu-server: more than 16 MiB of VM configs",
+					     E2BIG);
+				break;
+			}
 			if (r < 0) {
 				char what[WHAT_MAX];
 				(void)snprintf(what, sizeof(what), "etc/pve/qemu-server/%s", name);
@@ -1015,6 +1024,7 @@ pve_config_load(int root_fd, int sys_fd, struct pve_config **ret, pve_skip_fn sk
 					skip(arg, what, -r);
 				continue;
 			}
+			left -= vms[in.nvms].len;
 			texts[in.nvms] = text;
 			vms[in.nvms].vmid = ids[i];
 			vms[in.nvms].text = text;

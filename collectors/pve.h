@@ -13,6 +13,9 @@
 #define PVE_MAX_ADDRESSES 64       /* per hostpci entry, after expansion */
 #define PVE_MAX_LINE 4096          /* longer lines are skipped */
 #define PVE_MAX_FILE (1024 * 1024) /* larger config or mapping files are skipped */
+/* VM configs are all held until they are parsed: past this many bytes in all, the remaining
+ * (highest) vmids are skipped, so a flooded etc/pve cannot take PVE_MAX_VMS * PVE_MAX_FILE. */
+#define PVE_MAX_CONFIGS_TOTAL (16 * PVE_MAX_FILE)
 
 struct pve_hostpci {
 	unsigned index; /* N of hostpciN */

@@ -933,6 +933,47 @@ test_load_tree(void **state)
 	(void)close(sys);
 }
 
+/* Configs are held together until parsed: past PVE_MAX_CONFIGS_TOTAL the highest vmids are
+ * skipped (reported once) instead of each taking up to PVE_MAX_FILE. */
+static void
+test_load_total_budget(void **state)
+{
+	struct tree_fd *t = *state;
+	struct pve_config *c = NULL;
+	struct skips s = {0};
+	const size_t fit = PVE_MAX_CONFIGS_TOTAL / PVE_MAX_FILE;
+	char rel[PATH_MAX];
+
+	put(t->fd, "sys/", NULL, 0);
+	put_link(t->fd, "root/etc/pve/qemu-server", "nodes/pve/qemu-server");
+	put_str(t->fd, "root/etc/hostname", "pve\n");
+	char *big = malloc(PVE_MAX_FILE);
+	assert_non_null(big);
+	memset(big, '#', PVE_MAX_FILE);
+	for (size_t i = 63; i < PVE_MAX_FILE; i += 64)
+		big[i] = '\n';
+	for (size_t i = 0; i <= fit; i++) {
+		(void)snprintf(rel, sizeof(rel), "root/etc/pve/nodes/pve/qemu-server/%zu.conf",
+		               100 + i);
+		memcpy(big, "name: full\n", 11);
+		put(t->fd, rel, big, PVE_MAX_FILE);
+	}
+	free(big);
+
+	int root = sub_fd(t, "root"), sys = sub_fd(t, "sys");
+	assert_int_equal(pve_config_load(root, sys, &c, record_skip, &s), 0);
+	assert_int_equal(c->nvms, fit);
+	assert_int_equal(c->vms[0].vmid, 100);
+	assert_int_equal(c->vms[fit - 1].vmid, 100 + fit - 1);
+	assert_string_equal(c->vms[fit - 1].name, "full");
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.last, "etc/pve/qemu-server: more than 16 MiB of VM configs");
+	assert_int_equal(s.last_err, E2BIG);
+	pve_config_free(c);
+	(void)close(root);
+	(void)close(sys);
+}
+
 static void
 test_load_node_name(void **state)
 {
@@ -1087,6 +1128,7 @@ main(void)
 	    cmocka_unit_test(test_binary_garbage),
 	    cmocka_unit_test_setup_teardown(test_load_no_pve, tree_setup, tree_fd_teardown),
 	    cmocka_unit_test_setup_teardown(test_load_tree, tree_setup, tree_fd_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_total_budget, tree_setup, tree_fd_teardown),
 	    cmocka_unit_test_setup_teardown(test_load_node_name, tree_setup, tree_fd_teardown),
 	    cmocka_unit_test(test_fixture_mappings),
 	    cmocka_unit_test(test_fixture_pf_passthrough),
