@@ -399,6 +399,9 @@ read_version(struct walk *w, int mfd, const char *module, const char *name,
 		v.source_present = sfd >= 0;
 		if (sfd >= 0)
 			(void)close(sfd);
+		/* Dangling is a state dkms knows (broken); a loop is a corrupt tree, said once. */
+		if (sfd == -ELOOP)
+			skip(w->t, ELOOP, "%s/source: symlink loop", path);
 	} else if (S_ISDIR(st.st_mode)) {
 		v.source_present = true;
 	} else {

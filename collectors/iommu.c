@@ -81,21 +81,27 @@ struct group_stats {
 static void
 read_group(struct collector *c, DIR *groups, const char *name, struct group_stats *st)
 {
-	char rel[NAME_MAX + 16], type[32];
+	char rel[NAME_MAX + 16], type[32], what[NAME_MAX + 64];
 	DIR *members = NULL;
 
-	st->groups++;
+	/* A group counts when its devices can be listed. ENOENT: it went away since readdir (its
+	 * last device was removed); anything else is not a group (a link loop, a file). */
 	(void)snprintf(rel, sizeof(rel), "%s/devices", name);
-	if (sysfs_opendir(dirfd(groups), rel, &members) == 0) {
-		st->devices += count_entries(members);
-		(void)closedir(members);
+	int r = sysfs_opendir(dirfd(groups), rel, &members);
+	if (r < 0) {
+		(void)snprintf(what, sizeof(what), "kernel/iommu_groups/%s", rel);
+		if (r != -ENOENT)
+			collector_skip(c, what, -r);
+		return;
 	}
+	st->groups++;
+	st->devices += count_entries(members);
+	(void)closedir(members);
 	(void)snprintf(rel, sizeof(rel), "%s/type", name);
 	ssize_t n = sysfs_read_str(dirfd(groups), rel, type, sizeof(type));
 	if (n == -ENOENT)
 		return; /* kernels before 5.11 have no type file */
 	if (n < 0 || !plausible_type(type)) {
-		char what[NAME_MAX + 64];
 		(void)snprintf(what, sizeof(what), "kernel/iommu_groups/%s", rel);
 		collector_skip(c, what, n < 0 ? (int)-n : EINVAL);
 		return;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../exporter/sysfs.h"
@@ -141,6 +142,13 @@ read_fn(struct collector *c, int dev, const char *bdf, struct pci_fn *fn)
 	else
 		skip(c, bdf, "device", -r);
 	ssize_t n = sysfs_link_name(dev, "driver", fn->driver, sizeof(fn->driver));
+	/* The name comes from the link text, which a dangling link still has; a link that loops
+	 * (driver -> driver) names no driver at all. */
+	struct stat st;
+	if (n >= 0 && fstatat(dev, "driver", &st, 0) < 0 && errno == ELOOP) {
+		fn->driver[0] = '\0';
+		n = -ELOOP;
+	}
 	if (n < 0 && n != -ENOENT)
 		skip(c, bdf, "driver", (int)-n);
 	n = sysfs_link_name(dev, "iommu_group", link, sizeof(link));

@@ -75,19 +75,21 @@ expected_vfs(struct collector *c, const struct persist *p, const char *bdf, unsi
 	return true;
 }
 
-static size_t
+/* Devices in the IOMMU group, or -errno (reported) when its devices directory cannot be listed:
+ * then there is no size to report, and 0 would read as an empty group. */
+static ssize_t
 group_size(struct collector *c, long group)
 {
 	char rel[64];
 	DIR *d = NULL;
 	struct dirent *de;
-	size_t n = 0;
+	ssize_t n = 0;
 
 	(void)snprintf(rel, sizeof(rel), "kernel/iommu_groups/%ld/devices", group);
 	int r = sysfs_opendir(collector_roots(c)->sys, rel, &d);
 	if (r < 0) {
 		collector_skip(c, rel, -r);
-		return 0;
+		return r;
 	}
 	while ((de = readdir(d)) != NULL)
 		n += de->d_name[0] != '.';
@@ -212,12 +214,14 @@ sriov_collect(struct collector *c, struct expo *out)
 			collect_pf(c, out, fn, &p);
 		else if (fn->role == PCI_ROLE_VF)
 			collect_vf(out, fn, pve);
-		if (fn->role != PCI_ROLE_NONE && fn->iommu_group >= 0)
+		ssize_t size = fn->role != PCI_ROLE_NONE && fn->iommu_group >= 0
+				   ? group_size(c, fn->iommu_group)
+				   : -ENOENT;
+		if (size >= 0)
 			(void)expo_add(out, "gpu_sriov_device_iommu_group_size", EXPO_GAUGE,
 				       "Devices in the IOMMU group of this GPU PF or VF (1 = isolated, "
 				       "as passthrough needs).",
-				       (double)group_size(c, fn->iommu_group),
-				       EXPO_LABELS({"pci_address", fn->bdf}));
+				       (double)size, EXPO_LABELS({"pci_address", fn->bdf}));
 	}
 	persist_free(&p);
 	pci_list_free(&l);

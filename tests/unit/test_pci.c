@@ -167,6 +167,37 @@ test_broken_tree(void **state)
 	pci_list_free(&result);
 }
 
+/* Links that loop: the walk must not hang, and a driver link pointing at itself names no driver
+ * (its text is "driver"), while a dangling one still names the driver it points at. */
+static void
+test_link_loops(void **state)
+{
+	(void)state;
+	tree_gpu(tmp, "0000:00:02.0", NULL);
+	tree_put(tmp, "devices/pci0000:00/0000:00:02.0/sriov_totalvfs", "7\n");
+	tree_gpu(tmp, "0000:00:02.1", NULL);
+	tree_gpu(tmp, "0000:00:02.2", "gone");
+	tree_link(tmp, "devices/pci0000:00/0000:00:02.0/driver", "driver");
+	tree_link(tmp, "devices/pci0000:00/0000:00:02.1/iommu_group", "iommu_group");
+	tree_link(tmp, "devices/pci0000:00/0000:00:02.1/physfn", "physfn");
+	/* A device entry that is a loop itself. */
+	tree_link(tmp, "bus/pci/devices/0000:00:05.0", "0000:00:05.0");
+
+	int skipped = list_at(tmp);
+	assert_int_equal(list_rc, 0);
+	assert_int_equal(result.n, 3);
+	const struct pci_fn *pf = pci_find(&result, "0000:00:02.0");
+	assert_int_equal(pf->role, PCI_ROLE_PF);
+	assert_string_equal(pf->driver, "");
+	const struct pci_fn *fn = pci_find(&result, "0000:00:02.1");
+	assert_int_equal(fn->iommu_group, -1);
+	assert_int_equal(fn->role, PCI_ROLE_NONE);
+	assert_string_equal(pci_find(&result, "0000:00:02.2")->driver, "gone");
+	/* 02.0's driver, 02.1's iommu_group and physfn, 05.0 */
+	assert_int_equal(skipped, 4);
+	pci_list_free(&result);
+}
+
 int
 main(void)
 {
@@ -176,6 +207,7 @@ main(void)
 		cmocka_unit_test(test_nic_is_not_a_gpu),
 		cmocka_unit_test(test_count_vfs),
 		cmocka_unit_test_setup_teardown(test_broken_tree, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_link_loops, setup, tree_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
