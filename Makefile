@@ -85,6 +85,8 @@ $(BUILD)/tests/test_http: ALL_LDFLAGS += -Wl,--wrap=scraper_run
 $(BUILD)/tests/test_health: ALL_LDFLAGS += -Wl,--wrap=scraper_healthy
 # Records the helper's sysfs writes and plays the kernel's part in the fixture copy.
 $(BUILD)/tests/test_helper: ALL_LDFLAGS += -Wl,--wrap=write
+# Makes chosen files vanish between readdir and open (glibc's fortified openat calls __openat_2).
+$(BUILD)/tests/test_vanish: ALL_LDFLAGS += -Wl,--wrap=openat -Wl,--wrap=__openat_2
 
 deps-build:
 	@sh tests/tools/deps.sh $(DEB_BUILD)
