@@ -159,6 +159,21 @@ utf8_clean_copy(char *dst, const char *s)
 	return dst;
 }
 
+/* s as valid UTF-8: s itself when it already is (each invalid byte would grow to 3), else a copy
+ * with U+FFFD for each invalid byte, stored in *ret_copy for the caller to free. */
+static const char *
+utf8_clean(const char *s, char **ret_copy)
+{
+	size_t n = utf8_clean_len(s);
+
+	*ret_copy = NULL;
+	if (n == strlen(s))
+		return s;
+	*ret_copy = xmalloc(n + 1);
+	(void)utf8_clean_copy(*ret_copy, s);
+	return *ret_copy;
+}
+
 static int
 check_labels(const struct expo_label *labels, size_t nlabels)
 {
@@ -223,23 +238,11 @@ fail(struct expo *e, int err)
 	return err;
 }
 
-int
-expo_add(struct expo *e, const char *name, enum expo_type type, const char *help, double value,
-	 const struct expo_label *labels, size_t nlabels)
+/* One sample in one allocation: header, label pointers, then the strings; label values made
+ * valid UTF-8. Caller frees. */
+static struct sample *
+new_sample(double value, const struct expo_label *labels, size_t nlabels)
 {
-	if (!valid_name(name) || help == NULL || help[0] == '\0')
-		return fail(e, -EINVAL);
-	if ((type == EXPO_COUNTER) != has_suffix(name, "_total"))
-		return fail(e, -EINVAL);
-	if (check_labels(labels, nlabels) < 0)
-		return fail(e, -EINVAL);
-
-	struct family *f = find_family(e, name);
-	if (f == NULL)
-		f = add_family(e, name, type, help);
-	else if (f->type != type || strcmp(f->help, help) != 0)
-		return fail(e, -EINVAL);
-
 	size_t size = sizeof(struct sample) + 2 * nlabels * sizeof(char *);
 	for (size_t i = 0; i < nlabels; i++)
 		size += strlen(labels[i].name) + 1 + utf8_clean_len(labels[i].value) + 1;
@@ -255,8 +258,35 @@ expo_add(struct expo *e, const char *name, enum expo_type type, const char *help
 		s->labels[2 * i + 1] = p;
 		p = utf8_clean_copy(p, labels[i].value);
 	}
-	push_sample(f, s);
-	return 0;
+	return s;
+}
+
+int
+expo_add(struct expo *e, const char *name, enum expo_type type, const char *help, double value,
+	 const struct expo_label *labels, size_t nlabels)
+{
+	char *help_copy = NULL;
+	int r = 0;
+
+	if (!valid_name(name) || help == NULL || help[0] == '\0')
+		return fail(e, -EINVAL);
+	if ((type == EXPO_COUNTER) != has_suffix(name, "_total"))
+		return fail(e, -EINVAL);
+	if (check_labels(labels, nlabels) < 0)
+		return fail(e, -EINVAL);
+
+	/* HELP is sanitised like label values (a collector may quote system text in it), before
+	 * it is compared: the same invalid text must name the same family. */
+	const char *clean_help = utf8_clean(help, &help_copy);
+	struct family *f = find_family(e, name);
+	if (f == NULL)
+		f = add_family(e, name, type, clean_help);
+	else if (f->type != type || strcmp(f->help, clean_help) != 0)
+		r = fail(e, -EINVAL);
+	if (r == 0)
+		push_sample(f, new_sample(value, labels, nlabels));
+	free(help_copy);
+	return r;
 }
 
 static int

@@ -1,7 +1,7 @@
 /* Metric exposition: a per-scrape builder of metric families and samples, rendered as Prometheus
- * text 0.0.4 or OpenMetrics 1.0. Names are validated, label values are made valid UTF-8, output is
- * sorted (families by name, series by labels) and free of duplicate series. Not thread-safe: each
- * scrape owns its own builder. */
+ * text 0.0.4 or OpenMetrics 1.0. Names are validated, label values and HELP text are made valid
+ * UTF-8 (U+FFFD for each invalid byte), output is sorted (families by name, series by labels) and
+ * free of duplicate series. Not thread-safe: each scrape owns its own builder. */
 #ifndef EXPORTER_EXPO_H
 #define EXPORTER_EXPO_H
 
@@ -36,9 +36,10 @@ struct expo;
 struct expo *expo_new(void);
 void expo_free(struct expo *e);
 
-/* Adds one sample to family name, declaring the family on first use. Everything is copied. An
- * invalid name, label name, duplicate label, empty help, or a type/help that differs from the
- * family's first use returns -EINVAL, adds nothing and is remembered in expo_error(). */
+/* Adds one sample to family name, declaring the family on first use. Everything is copied; help
+ * and label values as valid UTF-8. An invalid name, label name, duplicate label, empty help, or a
+ * type/help that differs from the family's first use (compared after sanitising) returns -EINVAL,
+ * adds nothing and is remembered in expo_error(). */
 int expo_add(struct expo *e, const char *name, enum expo_type type, const char *help, double value,
 	     const struct expo_label *labels, size_t nlabels);
 

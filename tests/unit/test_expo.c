@@ -164,6 +164,36 @@ test_utf8_sanitised(void **state)
 	expo_free(e);
 }
 
+/* HELP gets the label values' treatment: a collector may quote system text in it. The same
+ * invalid text twice names one family, and families with it merge. */
+static void
+test_help_utf8_sanitised(void **state)
+{
+	static const char help[] = "From caf\xc3\xa9 \xff\xc0\xaf.";
+	static const char clean[] = "From caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.";
+	struct expo *e = expo_new(), *other = expo_new();
+	char want[128];
+
+	(void)state;
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, help, 1, NULL, 0), 0);
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, help, 2, EXPO_LABELS({"a", "b"})), 0);
+	assert_int_equal(expo_add(other, "m", EXPO_GAUGE, help, 3, EXPO_LABELS({"a", "c"})), 0);
+	assert_true(expo_can_merge(e, other));
+	assert_int_equal(expo_merge(e, other), 0);
+	assert_int_equal(expo_error(e), 0);
+	char *out = render(e, EXPO_FORMAT_TEXT);
+	(void)snprintf(want, sizeof(want),
+		       "# HELP m %s\n# TYPE m gauge\nm 1\nm{a=\"b\"} 2\nm{a=\"c\"} 3\n", clean);
+	assert_string_equal(out, want);
+	free(out);
+	out = render(e, EXPO_FORMAT_OPENMETRICS);
+	(void)snprintf(want, sizeof(want), "# HELP m %s\n", clean);
+	assert_non_null(strstr(out, want));
+	free(out);
+	expo_free(other);
+	expo_free(e);
+}
+
 static void
 test_invalid_names(void **state)
 {
@@ -305,6 +335,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_utf8_sanitised),
+		cmocka_unit_test(test_help_utf8_sanitised),
 		cmocka_unit_test(test_invalid_names),
 		cmocka_unit_test(test_family_mismatch),
 		cmocka_unit_test(test_duplicates_dropped),
