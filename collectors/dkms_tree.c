@@ -152,7 +152,9 @@ open_in_root(int root, const char *rel, int flags)
 	return fd2 < 0 ? -errno : fd2;
 }
 
-/* Takes ownership of fd (closed on failure too). */
+/* Takes ownership of fd (closed on failure too). A failing call always sets errno; the -EIO
+ * fallbacks here and in open_subdir() let the static analyzer, which knows nothing of errno, see
+ * that a failure never reads as success (0) with *ret unset. */
 static int
 dir_from_fd(int fd, DIR **ret)
 {
@@ -160,7 +162,7 @@ dir_from_fd(int fd, DIR **ret)
 	if (d == NULL) {
 		int r = -errno;
 		(void)close(fd);
-		return r;
+		return r < 0 ? r : -EIO;
 	}
 	*ret = d;
 	return 0;
@@ -181,8 +183,10 @@ static int
 open_subdir(int dirfd, const char *name, DIR **ret)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		int r = -errno;
+		return r < 0 ? r : -EIO;
+	}
 	return dir_from_fd(fd, ret);
 }
 

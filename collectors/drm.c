@@ -205,7 +205,7 @@ collect_engines(struct collector *c, struct expo *out, const char *bdf, const ch
 		return; /* xe and old kernels have no engine directory */
 	while ((de = readdir(d)) != NULL) {
 		char attr[NAME_MAX + 16], inst[16];
-		uint64_t cls, in;
+		uint64_t cls = 0, in = 0; /* set for the analyzer, which cannot see into sysfs.c */
 		if (de->d_name[0] == '.')
 			continue;
 		(void)snprintf(attr, sizeof(attr), "%s/class", de->d_name);

@@ -245,7 +245,8 @@ static bool
 still_quiet(struct fdinfo_state *st, struct scan *sc, int proc, const char *name, int pid,
 	    int64_t now)
 {
-	struct quiet_pid key = {pid, 0, 0, 0}, id;
+	/* id zeroed for the analyzer, which takes -errno as possibly 0 ("success" unfilled). */
+	struct quiet_pid key = {pid, 0, 0, 0}, id = {0, 0, 0, 0};
 
 	if (st->nquiet == 0)
 		return false;

@@ -855,9 +855,12 @@ read_node(int root_fd, char *node, size_t size, pve_skip_fn skip, void *arg)
 		memcpy(node, buf, (size_t)n + 1);
 }
 
+/* NULL-safe, as destructors are: v is NULL until the first entry is stored. */
 static void
 free_strv(char **v, size_t n)
 {
+	if (v == NULL)
+		return;
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);

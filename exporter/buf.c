@@ -14,7 +14,8 @@ reserve(struct buf *b, size_t extra)
 
 	if (need < b->len)
 		fatalx("buffer size overflow");
-	if (need <= b->cap)
+	/* data is NULL only with cap 0; testing it too lets the analyzer see the allocation. */
+	if (need <= b->cap && b->data != NULL)
 		return;
 	size_t cap = b->cap == 0 ? 256 : b->cap;
 	while (cap < need)

@@ -88,7 +88,7 @@ static int
 count_vfs_until(int dev, uint32_t want, int64_t verify_ns, uint32_t *ret)
 {
 	int64_t deadline = monotonic_ns() + verify_ns;
-	uint32_t n;
+	uint32_t n = 0;
 
 	for (;;) {
 		int r = count_vfs(dev, &n);

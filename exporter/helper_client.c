@@ -31,6 +31,8 @@ struct helper_client {
 	uint32_t nvfs;
 };
 
+/* One request and its reply into *ret. Callers zero *ret first: the static analyzer cannot see
+ * that a failed call's -errno is never 0, i.e. that 0 always comes with *ret set. */
 static int
 exchange(int fd, uint32_t op, uint32_t target, uint32_t value, struct helper_resp *ret)
 {
@@ -62,7 +64,7 @@ exchange(int fd, uint32_t op, uint32_t target, uint32_t value, struct helper_res
 static int
 describe(int fd, uint32_t op, uint32_t i, struct target *ret)
 {
-	struct helper_resp resp;
+	struct helper_resp resp = {0};
 
 	int r = exchange(fd, op, i, 0, &resp);
 	if (r < 0)
@@ -79,7 +81,7 @@ int
 helper_client_connect(int root_fd, const char *path, struct helper_client **ret)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct helper_resp hello;
+	struct helper_resp hello = {0};
 	struct helper_client *h = NULL;
 	int r;
 
@@ -163,7 +165,7 @@ int
 helper_client_set_numvfs(struct helper_client *h, uint32_t index, uint32_t value,
 			 uint32_t *ret_count)
 {
-	struct helper_resp resp;
+	struct helper_resp resp = {0};
 
 	int r = exchange(h->fd, HELPER_OP_SET_NUMVFS, index, value, &resp);
 	if (r < 0)
@@ -175,7 +177,7 @@ helper_client_set_numvfs(struct helper_client *h, uint32_t index, uint32_t value
 int
 helper_client_bind_vfio(struct helper_client *h, uint32_t index)
 {
-	struct helper_resp resp;
+	struct helper_resp resp = {0};
 
 	int r = exchange(h->fd, HELPER_OP_BIND_VFIO, index, 0, &resp);
 	return r < 0 ? r : resp.rc;

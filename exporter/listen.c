@@ -36,7 +36,7 @@ bind_listen(int family, const struct sockaddr *sa, socklen_t salen)
 void
 listen_describe(int fd, char *buf, size_t size)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = {0}; /* the analyzer does not know getsockname() fills it */
 	socklen_t len = sizeof(ss);
 	char host[INET6_ADDRSTRLEN];
 
