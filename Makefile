@@ -189,8 +189,9 @@ alerts-e2e: $(BIN)
 valgrind-check: all
 	@sh tests/tools/valgrind-check.sh $(BUILD)
 
-# cppcheck and clang-tidy on exporter/ and collectors/ with the checked-in configuration
-# (tests/tools/cppcheck-suppressions.txt, .clang-tidy); any finding fails.
+# cppcheck and clang-tidy on exporter/ and collectors/, cppcheck also on tests/ (cmocka modelled by
+# tests/tools/cmocka.cfg), with the checked-in configuration (tests/tools/cppcheck-suppressions.txt,
+# .clang-tidy); any finding fails.
 static-check:
 	@sh tests/tools/static-check.sh
 

@@ -73,7 +73,7 @@ check(const struct buf *b)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s, *parts[FUZZ_EXPO_PARTS];
+	char *s, *parts[FUZZ_EXPO_PARTS] = {NULL}; /* the loop below always sets parts[0] */
 	size_t nparts = 0;
 	struct expo *e, *e2;
 	struct buf out = BUF_INIT;

@@ -997,6 +997,9 @@ test_bind_rate_limit_and_errno(void **state)
 
 static char prog[] = "gpu_sriov_helper";
 
+/* Ends parse()'s argument list: through "...", a bare NULL may arrive as an int 0. */
+#define ARGS_END ((const char *)NULL)
+
 /* The config borrows strings from argv: the copies live as long as the test's config. */
 static int
 parse(struct helper_config *c, char *err, size_t errlen, ...)
@@ -1025,7 +1028,7 @@ test_config_defaults(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(parse(&c, err, sizeof(err), "--allow-pf=00:02.0=7", NULL), 0);
+	assert_int_equal(parse(&c, err, sizeof(err), "--allow-pf=00:02.0=7", ARGS_END), 0);
 	assert_int_equal(c.action, HELPER_ACTION_RUN);
 	assert_string_equal(c.sysfs, "/sys");
 	assert_string_equal(c.rootfs, "/");
@@ -1056,7 +1059,7 @@ test_config_all(void **state)
 			       "--allow-pf=0000:00:02.0=7", "--allow-pf=0000:03:00.0=31",
 			       "--allow-vfio=0000:00:02.1", "--allow-vfio", "00:02.2",
 			       "--pf-drivers=xe", "--force-partial", "--listen=/tmp/h.sock",
-			       "--socket-group=gpu-sriov", "--log.level=debug", NULL),
+			       "--socket-group=gpu-sriov", "--log.level=debug", ARGS_END),
 			 0);
 	assert_string_equal(c.sysfs, "/x/sys");
 	assert_string_equal(c.rootfs, "/x");
@@ -1071,13 +1074,13 @@ test_config_all(void **state)
 	assert_string_equal(c.socket_group, "gpu-sriov");
 	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
 	assert_int_equal(parse(&c, err, sizeof(err), "--allow-vfio=00:02.1", "--systemd-socket",
-			       "--no-force-partial", NULL),
+			       "--no-force-partial", ARGS_END),
 			 0);
 	assert_true(c.systemd_socket);
 	assert_false(c.policy.force_partial);
-	assert_int_equal(parse(&c, err, sizeof(err), "-h", NULL), 0);
+	assert_int_equal(parse(&c, err, sizeof(err), "-h", ARGS_END), 0);
 	assert_int_equal(c.action, HELPER_ACTION_HELP);
-	assert_int_equal(parse(&c, err, sizeof(err), "--version", NULL), 0);
+	assert_int_equal(parse(&c, err, sizeof(err), "--version", ARGS_END), 0);
 	assert_int_equal(c.action, HELPER_ACTION_VERSION);
 }
 
@@ -1124,7 +1127,7 @@ test_config_errors(void **state)
 		memset(&c, 0xa5, sizeof(c));
 		const char *const *a = cases[i].args;
 		int r = parse(&c, err, sizeof(err), a[0], a[0] != NULL ? a[1] : NULL,
-			      a[0] != NULL && a[1] != NULL ? a[2] : NULL, NULL);
+			      a[0] != NULL && a[1] != NULL ? a[2] : NULL, ARGS_END);
 		if (r != -EINVAL || strstr(err, cases[i].msg) == NULL)
 			fail_msg("case %zu: rc %d, message '%s', expected '%s'", i, r, err,
 				 cases[i].msg);
