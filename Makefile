@@ -152,6 +152,19 @@ dkms-compare: $(BUILD)/libexporter.a
 		$(LDLIBS) -o $(BUILD)/tests/dkms_compare
 	@sh tests/e2e/dkms_compare.sh $(BUILD)/tests/dkms_compare
 
+# The real `promtool check web-config` and our parser (web_config_load() through
+# tests/tools/webconfig_check.c) on every tests/fixtures/webconfig/ file: both accept *.good.yml,
+# both reject *.bad.yml; the pinned differences (*.newer.yml, *.stricter.yml) are listed with their
+# reasons in tests/e2e/webconfig_parity.sh.
+.PHONY: webconfig-parity
+$(BUILD)/tests/webconfig_check: tests/tools/webconfig_check.c exporter/webconfig.h \
+		$(BUILD)/libexporter.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libexporter.a $(LDLIBS) -o $@
+
+webconfig-parity: $(BUILD)/tests/webconfig_check
+	@sh tests/e2e/webconfig_parity.sh $(BUILD)/tests/webconfig_check
+
 # The host fixtures are generated: regenerating them must give the checked-in trees.
 fixtures-check:
 	@sh tests/tools/fixtures-check.sh
@@ -228,8 +241,8 @@ test: deps
 	@$(MAKE) --no-print-directory all unit
 	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check docs-check \
 		build-clang test-unit golden http-test gpu-test hostile-test watchdog-test systemd-check \
-		helper-test dkms-compare test-asan test-vm dashboard-check alerts-check alerts-e2e \
-		valgrind-check static-check fuzz-smoke
+		helper-test dkms-compare webconfig-parity test-asan test-vm dashboard-check alerts-check \
+		alerts-e2e valgrind-check static-check fuzz-smoke
 
 clean:
 	rm -rf $(BUILD)

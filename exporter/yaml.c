@@ -536,6 +536,16 @@ check_node_start(struct parser *p)
 	}
 }
 
+/* A plain "<<" key asks YAML 1.1 to merge another mapping in (yaml.v2 does). Without anchors it
+ * is rarely useful, and reading it as an ordinary key would silently change its meaning. */
+static int
+check_key(struct parser *p, const struct yaml_node *key)
+{
+	if (key->style == YAML_PLAIN && strcmp(key->text, "<<") == 0)
+		return fail(p, key->line, "merge keys (<<) are not supported");
+	return 0;
+}
+
 /* ---- quoted scalars ----------------------------------------------------------------------- */
 
 static int
@@ -671,7 +681,8 @@ scan_quoted(struct parser *p, struct yaml_node **ret, bool *ret_multiline)
 				next_line(p);
 				breaks++;
 				if (at_doc_marker(p)) {
-					r = fail(p, p->line, "document marker inside a quoted scalar");
+					r = fail(p, p->line,
+						 "document marker inside a quoted scalar");
 					goto out;
 				}
 				while (is_blank(cur(p)))
@@ -683,7 +694,7 @@ scan_quoted(struct parser *p, struct yaml_node **ret, bool *ret_multiline)
 			} else if (breaks == 1 && !escaped_break) {
 				r = append(p, &b, start, " ", 1);
 			} else {
-				/* An escaped break joins the lines; further empty lines are kept. */
+				/* An escaped break joins the lines; empty lines are kept. */
 				r = append_breaks(p, &b, start, breaks - 1);
 			}
 		} else {
@@ -720,7 +731,9 @@ plain_line_end(const struct parser *p, bool flow, bool *ret_key, size_t *ret_sto
 
 		if (is_breakz(c))
 			break;
-		if (c == ':' && (is_blankz(p->s[i + 1]) || (flow && is_flow_indicator(p->s[i + 1])))) {
+		char next = p->s[i + 1];
+
+		if (c == ':' && (is_blankz(next) || (flow && is_flow_indicator(next)))) {
 			*ret_key = true;
 			break;
 		}
@@ -790,8 +803,8 @@ scan_plain_block(struct parser *p, int parent, struct yaml_node **ret, bool *ret
 		end = plain_line_end(p, false, &key, &stop);
 		if (key) {
 			r = fail(p, p->line,
-				 "unexpected ':' in a multi-line plain scalar (bad indentation, or a key "
-				 "that is not on one line?)");
+				 "unexpected ':' in a multi-line plain scalar (bad indentation, or "
+				 "a key that is not on one line?)");
 			goto out;
 		}
 		if (breaks == 1)
@@ -1031,7 +1044,8 @@ parse_flow_node(struct parser *p, unsigned depth, struct yaml_node **ret, bool *
 	if (c == '#')
 		return fail(p, p->line, "unexpected '#'");
 	if (c == '-' && is_blankz(peek(p, 1)))
-		return fail(p, p->line, "block sequence entries are not allowed inside a flow collection");
+		return fail(p, p->line,
+			    "block sequence entries are not allowed inside a flow collection");
 	r = check_node_start(p);
 	if (r < 0)
 		return r;
@@ -1081,7 +1095,8 @@ parse_flow(struct parser *p, unsigned depth, struct yaml_node **ret)
 			if (cur(p) == '[' || cur(p) == '{')
 				return fail(p, p->line, "a mapping key must be a scalar");
 			if (cur(p) == '?' && is_blankz(peek(p, 1)))
-				return fail(p, p->line, "complex mapping keys (?) are not supported");
+				return fail(p, p->line,
+					    "complex mapping keys (?) are not supported");
 			if (at_flow_value(p, false))
 				return fail(p, p->line, "a mapping key cannot be empty");
 			r = parse_flow_node(p, depth, &key, &quoted);
@@ -1092,7 +1107,9 @@ parse_flow(struct parser *p, unsigned depth, struct yaml_node **ret)
 			if (key->len > YAML_MAX_KEY)
 				return fail(p, key_line, "mapping key longer than %d bytes",
 					    YAML_MAX_KEY);
-			r = flow_skip(p);
+			r = check_key(p, key);
+			if (r >= 0)
+				r = flow_skip(p);
 			if (r < 0)
 				return r;
 			if (at_flow_value(p, quoted)) {
@@ -1174,7 +1191,7 @@ scan_key(struct parser *p, int indent, struct yaml_node **ret)
 		return r;
 	if (!is_key)
 		return fail(p, line, "expected a mapping key (\"key: value\")");
-	return 0;
+	return check_key(p, *ret);
 }
 
 /* The value after "key:", pos just after the ':'. INDENT is the mapping's. */
@@ -1348,6 +1365,9 @@ parse_node(struct parser *p, int parent, unsigned depth, enum start where, struc
 	}
 	if (where == AFTER_KEY)
 		return fail(p, node->line, "a mapping cannot start on the line of its key");
+	r = check_key(p, node);
+	if (r < 0)
+		return r;
 	return parse_block_map(p, indent, depth + 1, node, ret);
 }
 

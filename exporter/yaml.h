@@ -1,9 +1,10 @@
 /* A bounded parser for the subset of YAML that configuration files use, built for the web
  * configuration file (webconfig.c): block and flow mappings and sequences, plain, quoted and block
  * scalars, comments and one document. Everything else is refused with an error naming the line:
- * anchors, aliases, tags, directives, complex keys, several documents, tabs used for indentation,
- * duplicate keys. Scalars are not typed here: the caller decides what "true", "1" or "null" mean
- * for the field it fills, using the node's style (only plain scalars resolve to non-strings).
+ * anchors, aliases, tags, merge keys, directives, complex keys, several documents, tabs used for
+ * indentation, duplicate keys. Scalars are not typed here: the caller decides what "true", "1"
+ * or "null" mean for the field it fills, using the node's style (only plain scalars resolve to
+ * non-strings).
  *
  * Every input is safe to parse: size, nesting depth, node count and scalar length are bounded,
  * invalid UTF-8, NUL bytes and control characters are errors, recursion is bounded by the depth
@@ -47,8 +48,8 @@ struct yaml_node {
 	enum yaml_kind kind;
 	unsigned line; /* 1-based line where the node starts; an empty value has its key's line */
 	/* YAML_SCALAR: the content after unescaping and folding, NUL-terminated. A "\0" escape can
-	 * put a NUL byte inside, so text is a C string only when strlen(text) == len. An empty value
-	 * ("key:" with nothing after it) is an empty plain scalar. */
+	 * put a NUL byte inside, so text is a C string only when strlen(text) == len. An empty
+	 * value ("key:" with nothing after it) is an empty plain scalar. */
 	enum yaml_style style;
 	char *text;
 	size_t len;
