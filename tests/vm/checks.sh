@@ -235,14 +235,34 @@ else
 	check watchdog_state_ok "gpu_sriov_watchdog_state not ok for both PFs" wait_for 5 sh -c \
 		"timeout 10 wget -qO- $URL >/tmp/m && grep -q '^gpu_sriov_watchdog_state{pci_address=\"$PF1\",state=\"ok\"} 1' /tmp/m &&
 		 grep -q '^gpu_sriov_watchdog_state{pci_address=\"$PF2\",state=\"ok\"} 1' /tmp/m"
+	# log_ms FILE OFFSET TEXT: the timestamp (ms of the day, from ts=...THH:MM:SS.mmmZ) of the
+	# first line of FILE past byte OFFSET that contains TEXT.
+	log_ms() {
+		tail -c +$(($2 + 1)) "$1" | grep -F -m 1 "$3" |
+			sed -n 's/^ts=[0-9-]*T\([0-9]*\):\([0-9]*\):\([0-9]*\)\.\([0-9]*\)Z.*/\1 \2 \3 \4/p' |
+			awk '{ printf "%d\n", (($1 * 60 + $2) * 60 + $3) * 1000 + $4 }'
+	}
+	# Reaction time for make bench: the exporter's log line for the first udev event after the
+	# echo to the helper's line just before its sriov_numvfs write; one clock (the guest's
+	# CLOCK_REALTIME), millisecond stamps.
+	reaction() {
+		a=$(log_ms /tmp/$EXNAME.log "$2" "msg=\"udev ")
+		b=$(log_ms /tmp/helper.log "$3" "SET_NUMVFS pf=$1 writing")
+		[ -n "$a" ] && [ -n "$b" ] || { out "INFO watchdog_reaction pf=$1 not found in the logs"; return; }
+		[ "$b" -lt "$a" ] && b=$((b + 86400000))
+		out "INFO watchdog_reaction pf=$1 reaction_ms=$((b - a)) (udev event seen -> helper writes sriov_numvfs)"
+	}
 	# repair PF TARGET OTHER OTHER_COUNT
 	repair() {
+		eoff=$(wc -c </tmp/$EXNAME.log)
+		hoff=$(wc -c </tmp/helper.log)
 		t0=$(uptime_ms)
 		echo 0 >"$SYS/$1/sriov_numvfs"
 		# test is a shell builtin: polling forks nothing, which matters under TCG.
 		if wait_for 2 test -e "$SYS/$1/virtfn$(($2 - 1))"; then
 			out "INFO $1: echo 0 repaired to $2 VFs in $(($(uptime_ms) - t0)) ms"
 			pass "watchdog_repair_2s_$1"
+			reaction "$1" "$eoff" "$hoff"
 		else
 			fail "watchdog_repair_2s_$1" "$1 has $(nvfs "$1") VFs 2s after echo 0 (target $2)"
 			wait_for 5 sh -c "[ \$(ls -d $SYS/$1/virtfn* 2>/dev/null | wc -l) = $2 ]"

@@ -154,6 +154,15 @@ elif [ "$end" != "END $passed $(grep -c '^FAIL ' "$OUT/results.log")" ]; then
 	failed=$((failed + 1))
 fi
 echo "vm: boot+checks $((tq - tb))s, total $((tq - t0))s"
+# The watchdog's reaction time for make bench (tests/bench/bench.sh), kept only from a run that
+# measured it.
+rm -f "$VM/watchdog_reaction.txt"
+if grep -q '^INFO watchdog_reaction .*reaction_ms=' "$OUT/results.log" 2>/dev/null; then
+	{
+		echo "# make test-vm, kernel $VM_KVER under QEMU/TCG, $(date -u +%Y-%m-%dT%H:%MZ)"
+		sed -n 's/^INFO watchdog_reaction //p' "$OUT/results.log"
+	} >"$VM/watchdog_reaction.txt"
+fi
 if [ -n "$bad" ] || [ "$failed" -ne 0 ]; then
 	[ -n "$bad" ] && echo "vm: $bad"
 	echo "vm: console tail ($OUT/console.log):"
