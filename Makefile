@@ -14,7 +14,7 @@ BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libpci-dev \
 	libdrm-dev libudev-dev libgnutls28-dev libcrypt-dev
 DEB_TEST := libcmocka-dev prometheus prometheus-alertmanager curl systemd python3 clang dkms qemu-system-x86 busybox-static kmod \
-	cpio valgrind cppcheck clang-tidy openssl
+	cpio valgrind cppcheck clang-tidy openssl apache2-utils
 
 PKGS := libmicrohttpd libsystemd zlib libpci libdrm libudev gnutls libcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -87,6 +87,8 @@ $(BUILD)/tests/test_health: ALL_LDFLAGS += -Wl,--wrap=scraper_healthy
 $(BUILD)/tests/test_helper: ALL_LDFLAGS += -Wl,--wrap=write
 # Makes chosen files vanish between readdir and open (glibc's fortified openat calls __openat_2).
 $(BUILD)/tests/test_vanish: ALL_LDFLAGS += -Wl,--wrap=openat -Wl,--wrap=__openat_2
+# Counts bcrypt runs: the cache and the unknown-user rule are seen without timing anything.
+$(BUILD)/tests/test_auth: ALL_LDFLAGS += -Wl,--wrap=crypt_r
 
 deps-build:
 	@sh tests/tools/deps.sh $(DEB_BUILD)
@@ -128,6 +130,12 @@ gpu-test: $(BIN)
 
 watchdog-test: $(BIN) $(HELPER)
 	@sh tests/e2e/watchdog.sh $(BIN) $(HELPER)
+
+# The web config (TLS, client certificates, basic auth, headers, rate limit, reload) and the
+# connection limits, with curl, openssl and htpasswd.
+.PHONY: web-test
+web-test: $(BIN)
+	@bash tests/e2e/web.sh $(BIN)
 
 hostile-test: $(BIN)
 	@sh tests/e2e/hostile.sh $(BIN)
@@ -240,9 +248,9 @@ fuzz-smoke:
 test: deps
 	@$(MAKE) --no-print-directory all unit
 	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check docs-check \
-		build-clang test-unit golden http-test gpu-test hostile-test watchdog-test systemd-check \
-		helper-test dkms-compare webconfig-parity test-asan test-vm dashboard-check alerts-check \
-		alerts-e2e valgrind-check static-check fuzz-smoke
+		build-clang test-unit golden http-test web-test gpu-test hostile-test watchdog-test \
+		systemd-check helper-test dkms-compare webconfig-parity test-asan test-vm dashboard-check \
+		alerts-check alerts-e2e valgrind-check static-check fuzz-smoke
 
 clean:
 	rm -rf $(BUILD)

@@ -30,6 +30,16 @@ cli_usage_error(const char *prog, const char *msg)
 }
 
 int
+cli_config_error(const char *prog, const char *file, const char *msg)
+{
+	char line[1024];
+
+	(void)cli_error(line, sizeof(line), "%s: %s", file, msg);
+	(void)fprintf(stderr, "%s: error: %s\n", prog, line);
+	return 2;
+}
+
+int
 cli_open_root(const char *prog, const char *flag, const char *path, int *ret_fd)
 {
 	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -13,6 +13,10 @@ int cli_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((for
  * command lines. */
 int cli_usage_error(const char *prog, const char *msg);
 
+/* Prints "<prog>: error: <file>: <msg>" on stderr (one line, control characters neutralised)
+ * and returns 2: a configuration file the exporter cannot use is as fatal as a bad flag. */
+int cli_config_error(const char *prog, const char *file, const char *msg);
+
 /* Opens path as an O_PATH directory handle for flag --<flag>. Returns 0 and *ret_fd (caller
  * closes), or prints the one-line error and returns 2. */
 int cli_open_root(const char *prog, const char *flag, const char *path, int *ret_fd);

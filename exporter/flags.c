@@ -139,6 +139,14 @@ static const struct flag flags[] = {
 	 "Path to a web configuration file (TLS and basic authentication).", 0, NULL},
 	{"web.max-requests", FLAG_COUNT, OFF(max_requests), "N", "40",
 	 "Maximum number of parallel scrape requests; 0 disables the limit.", 0, NULL},
+	{"web.max-connections", FLAG_COUNT, OFF(max_connections), "N", "256",
+	 "Maximum number of open HTTP connections (at least 1); further ones are closed at once.",
+	 0, NULL},
+	{"web.max-connections-per-ip", FLAG_COUNT, OFF(max_connections_per_ip), "N", "32",
+	 "Maximum number of open HTTP connections from one client address; 0 disables the limit.",
+	 0, NULL},
+	{"web.idle-timeout", FLAG_DURATION, OFF(idle_timeout_ns), "DURATION", "30s",
+	 "Close a connection that sends or receives nothing for this long (1s to 1h).", 0, NULL},
 	{"web.disable-exporter-metrics", FLAG_BOOL, OFF(disable_exporter_metrics), NULL, "false",
 	 "Exclude metrics about the exporter itself (build_info, process_*).", 0, NULL},
 	{"path.sysfs", FLAG_STRING, OFF(sysfs), "PATH", "/sys", "sysfs mount point.", 0, NULL},
@@ -343,6 +351,9 @@ defaults(struct config *c, size_t nops)
 	c->action = ACTION_RUN;
 	c->telemetry_path = "/metrics";
 	c->max_requests = 40;
+	c->max_connections = 256;
+	c->max_connections_per_ip = 32;
+	c->idle_timeout_ns = 30LL * 1000000000LL;
 	c->sysfs = "/sys";
 	c->procfs = "/proc";
 	c->rootfs = "/";
@@ -447,6 +458,14 @@ flags_parse(int argc, char **argv, const struct collector_ops *const *ops, size_
 	if (c.telemetry_path[0] != '/') {
 		r = cli_error(err, errlen, "flag --web.telemetry-path: '%s' must start with '/'",
 			  c.telemetry_path);
+		goto out;
+	}
+	if (c.max_connections == 0) {
+		r = cli_error(err, errlen, "flag --web.max-connections: must be at least 1");
+		goto out;
+	}
+	if (c.idle_timeout_ns < 1000000000LL || c.idle_timeout_ns > 3600LL * 1000000000LL) {
+		r = cli_error(err, errlen, "flag --web.idle-timeout: must be from 1s to 1h");
 		goto out;
 	}
 	if (c.web_config_file != NULL && c.web_config_file[0] == '\0')

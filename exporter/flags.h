@@ -28,6 +28,9 @@ struct config {
 	const char *telemetry_path;
 	const char *web_config_file; /* NULL when unset */
 	uint64_t max_requests;       /* 0 = unlimited */
+	uint64_t max_connections;    /* at least 1 */
+	uint64_t max_connections_per_ip; /* 0 = unlimited */
+	int64_t idle_timeout_ns;     /* 1 s to 1 h */
 	bool disable_exporter_metrics;
 	const char *sysfs;
 	const char *procfs;

@@ -1,19 +1,27 @@
-/* HTTP server on libmicrohttpd. One thread per connection, so a slow scrape never delays
- * /healthz or the landing page; collection itself is serialised in scrape.c. */
+/* HTTP server on libmicrohttpd. One thread per connection, so a slow scrape or a slow client
+ * never delays another request; collection itself is serialised in scrape.c. Every request
+ * passes the web config's steps in the exporter-toolkit's order: client certificate, config
+ * state (500), rate limit (429), configured headers, basic auth (401), then the route. */
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "gzip.h"
 #include "http.h"
 #include "log.h"
 #include "negotiate.h"
 #include "parse.h"
+#include "ratelimit.h"
+#include "tls.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -26,22 +34,86 @@ typedef int mhd_result;
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 #define DEFAULT_SCRAPE_TIMEOUT_S 10.0
-#define CONNECTION_TIMEOUT_S 30
-#define CONNECTION_LIMIT 256
+/* Request line and headers must fit here; libmicrohttpd answers 431 past it. Also bounds what
+ * an idle or slow connection holds. */
+#define CONNECTION_MEMORY_LIMIT (32 * 1024)
+#define AUTH_REALM "gpu-sriov-exporter"
+#define DRAIN_NS 1000000000LL
+
+struct web_state {
+	atomic_uint refs;
+	bool broken; /* the file did not load: every request is answered 500 */
+	struct web_config c; /* zeroed when there is no web config */
+};
 
 struct http_server {
-	struct MHD_Daemon **daemons;
+	struct MHD_Daemon **daemons; /* one per listening socket */
+	int *fds;
 	size_t ndaemons;
 	struct http_options o;
 	_Atomic uint64_t inflight;
+	pthread_mutex_t lock; /* guards web and limiter */
+	struct web_state *web; /* what requests use; each takes a reference */
+	struct web_state *tls; /* what the daemons were started with (certificates, trust) */
+	struct ratelimit limiter;
 };
 
 /* The first handler call for a request carries only headers; this marks that it was seen. */
 static int request_started;
 
+static struct web_state *
+state_new(struct web_config *c, bool broken)
+{
+	struct web_state *st = xcalloc(1, sizeof(*st));
+
+	atomic_init(&st->refs, 1);
+	st->broken = broken;
+	if (c != NULL) {
+		st->c = *c;
+		memset(c, 0, sizeof(*c));
+	}
+	return st;
+}
+
+static struct web_state *
+state_ref(struct web_state *st)
+{
+	atomic_fetch_add(&st->refs, 1);
+	return st;
+}
+
+static void
+state_put(struct web_state *st)
+{
+	if (st != NULL && atomic_fetch_sub(&st->refs, 1) == 1) {
+		web_config_free(&st->c);
+		free(st);
+	}
+}
+
+static struct web_state *
+state_get(struct http_server *s)
+{
+	(void)pthread_mutex_lock(&s->lock);
+	struct web_state *st = state_ref(s->web);
+	(void)pthread_mutex_unlock(&s->lock);
+	return st;
+}
+
+/* Configured headers go on every answer past the rate limit, 401 included (toolkit order). */
+static void
+add_configured_headers(struct MHD_Response *resp, const struct web_state *st)
+{
+	for (size_t i = 0; i < st->c.nheaders; i++)
+		(void)MHD_add_response_header(resp, st->c.headers[i].name, st->c.headers[i].value);
+}
+
+
+/* Takes ownership of body. st is NULL for answers that come before the configured headers
+ * apply (500, 429). */
 static mhd_result
-respond(struct MHD_Connection *conn, unsigned int status, const char *type, char *body,
-	size_t len, const char *encoding)
+respond(struct MHD_Connection *conn, const struct web_state *st, unsigned int status,
+	const char *type, char *body, size_t len)
 {
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
@@ -50,17 +122,20 @@ respond(struct MHD_Connection *conn, unsigned int status, const char *type, char
 		return MHD_NO;
 	}
 	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	if (encoding != NULL)
-		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	mhd_result r = MHD_queue_response(conn, status, resp);
+	if (st != NULL)
+		add_configured_headers(resp, st);
+	mhd_result r = status == MHD_HTTP_UNAUTHORIZED
+			       ? MHD_queue_basic_auth_fail_response(conn, AUTH_REALM, resp)
+			       : MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return r;
 }
 
 static mhd_result
-respond_text(struct MHD_Connection *conn, unsigned int status, const char *text)
+respond_text(struct MHD_Connection *conn, const struct web_state *st, unsigned int status,
+	     const char *text)
 {
 	struct buf b = BUF_INIT;
 	size_t len;
@@ -68,7 +143,7 @@ respond_text(struct MHD_Connection *conn, unsigned int status, const char *text)
 	buf_puts(&b, text);
 	buf_putc(&b, '\n');
 	char *body = buf_steal(&b, &len);
-	return respond(conn, status, TEXT_PLAIN, body, len, NULL);
+	return respond(conn, st, status, TEXT_PLAIN, body, len);
 }
 
 static void
@@ -98,7 +173,7 @@ put_html_escaped(struct buf *b, const char *s)
 }
 
 static mhd_result
-landing(struct http_server *s, struct MHD_Connection *conn)
+landing(struct http_server *s, const struct web_state *st, struct MHD_Connection *conn)
 {
 	struct buf b = BUF_INIT;
 	size_t len;
@@ -115,17 +190,18 @@ landing(struct http_server *s, struct MHD_Connection *conn)
 	buf_puts(&b, "\">Metrics</a></li>\n<li><a href=\"healthz\">Health</a></li>\n</ul>\n"
 		     "</body>\n</html>\n");
 	char *body = buf_steal(&b, &len);
-	return respond(conn, MHD_HTTP_OK, "text/html; charset=UTF-8", body, len, NULL);
+	return respond(conn, st, MHD_HTTP_OK, "text/html; charset=UTF-8", body, len);
 }
 
 static mhd_result
-healthz(struct http_server *s, struct MHD_Connection *conn)
+healthz(struct http_server *s, const struct web_state *st, struct MHD_Connection *conn)
 {
 	const char *reason = NULL;
 
 	if (s->o.healthy(s->o.health_arg, &reason))
-		return respond_text(conn, MHD_HTTP_OK, "ok");
-	return respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, reason != NULL ? reason : "unhealthy");
+		return respond_text(conn, st, MHD_HTTP_OK, "ok");
+	return respond_text(conn, st, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    reason != NULL ? reason : "unhealthy");
 }
 
 /* Prometheus tells us its scrape timeout; finish collecting a little before it. */
@@ -144,7 +220,7 @@ scrape_deadline(struct MHD_Connection *conn)
 }
 
 static mhd_result
-metrics(struct http_server *s, struct MHD_Connection *conn)
+metrics(struct http_server *s, const struct web_state *st, struct MHD_Connection *conn)
 {
 	struct negotiation n;
 	struct buf b = BUF_INIT;
@@ -157,7 +233,7 @@ metrics(struct http_server *s, struct MHD_Connection *conn)
 		(void)snprintf(msg, sizeof(msg),
 			       "Limit of concurrent requests reached (%llu), try again later.",
 			       (unsigned long long)s->o.max_requests);
-		r = respond_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
+		r = respond_text(conn, st, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
 		goto out;
 	}
 	negotiate_format(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
@@ -186,6 +262,7 @@ metrics(struct http_server *s, struct MHD_Connection *conn)
 	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
 	if (encoding != NULL)
 		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
+	add_configured_headers(resp, st);
 	r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 out:
@@ -193,31 +270,96 @@ out:
 	return r;
 }
 
+static bool
+authorized(const struct web_state *st, struct MHD_Connection *conn)
+{
+	char *pass = NULL;
+	char *user = MHD_basic_auth_get_username_password(conn, &pass);
+	bool ok = false;
+
+	if (user != NULL && pass != NULL)
+		ok = auth_check(&st->c, user, pass);
+	if (pass != NULL) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user != NULL)
+		MHD_free(user);
+	return ok;
+}
+
+static bool
+client_allowed(const struct web_state *st, struct MHD_Connection *conn)
+{
+	if (!st->c.tls)
+		return true;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const char *reason = NULL;
+	if (ci == NULL || ci->tls_session == NULL)
+		return false;
+	if (tls_check_client(ci->tls_session, &st->c, &reason) == 0)
+		return true;
+	log_msg(LOG_LEVEL_DEBUG, NULL, 0, "refused a TLS client: %s", reason);
+	return false;
+}
+
+static bool
+rate_allowed(struct http_server *s)
+{
+	(void)pthread_mutex_lock(&s->lock);
+	bool ok = ratelimit_allow(&s->limiter, monotonic_ns());
+	(void)pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+static mhd_result
+serve(struct http_server *s, const struct web_state *st, struct MHD_Connection *conn,
+      const char *url, bool get_or_head)
+{
+	/* A refused certificate ends the connection without an answer, as a failed handshake
+	 * would (libmicrohttpd cannot refuse it during the handshake). */
+	if (!client_allowed(st, conn))
+		return MHD_NO;
+	if (st->broken)
+		return respond_text(conn, NULL, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				    "The web configuration could not be loaded; see the exporter's log.");
+	if (!rate_allowed(s))
+		return respond_text(conn, NULL, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests");
+	if (st->c.nusers > 0 && !authorized(st, conn))
+		return respond_text(conn, st, MHD_HTTP_UNAUTHORIZED, "Unauthorized");
+	if (!get_or_head)
+		return respond_text(conn, st, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed");
+	/* HEAD is answered like GET: libmicrohttpd drops the body and keeps Content-Length. */
+	if (strcmp(url, s->o.telemetry_path) == 0)
+		return metrics(s, st, conn);
+	if (strcmp(url, "/") == 0)
+		return landing(s, st, conn);
+	if (strcmp(url, "/healthz") == 0)
+		return healthz(s, st, conn);
+	return respond_text(conn, st, MHD_HTTP_NOT_FOUND, "Not Found");
+}
+
 static mhd_result
 handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	const char *version, const char *upload_data, size_t *upload_data_size, void **req)
 {
 	struct http_server *s = cls;
-	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
-	bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	bool get_or_head = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+			   strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 
 	(void)version;
 	(void)upload_data;
 	(void)upload_data_size;
-	if (!get && !head)
-		return respond_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed");
-	if (*req == NULL) {
+	/* Other methods are answered at once, without reading a body they may carry. */
+	if (*req == NULL && get_or_head) {
 		*req = &request_started;
 		return MHD_YES;
 	}
-	/* HEAD is answered like GET: libmicrohttpd drops the body and keeps Content-Length. */
-	if (strcmp(url, s->o.telemetry_path) == 0)
-		return metrics(s, conn);
-	if (strcmp(url, "/") == 0)
-		return landing(s, conn);
-	if (strcmp(url, "/healthz") == 0)
-		return healthz(s, conn);
-	return respond_text(conn, MHD_HTTP_NOT_FOUND, "Not Found");
+	struct web_state *st = state_get(s);
+	mhd_result r = serve(s, st, conn, url, get_or_head);
+	state_put(st);
+	return r;
 }
 
 static void
@@ -236,34 +378,197 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	log_msg(LOG_LEVEL_DEBUG, NULL, 0, "libmicrohttpd: %s", msg);
 }
 
+/* libmicrohttpd asks for a client certificate only when it has a trust list. For the modes
+ * that take any certificate, the server's own stands in: it is only named in the request,
+ * never used to verify (tls.c does that for the verifying modes, with the client CA). */
+static const char *
+trust_list(const struct web_config *c)
+{
+	if (c->client_ca_pem != NULL)
+		return c->client_ca_pem;
+	if (c->client_auth != WEB_CLIENT_NO_CERT || c->nallowed_sans > 0)
+		return c->cert_pem;
+	return NULL;
+}
+
+static struct MHD_Daemon *
+start_daemon(struct http_server *s, int fd, const struct web_config *c)
+{
+	struct MHD_OptionItem opt[12];
+	size_t n = 0;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+			     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+
+	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
+	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+					   (intptr_t)s->o.idle_timeout_s, NULL};
+	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+					   (intptr_t)s->o.max_connections, NULL};
+	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+					   (intptr_t)s->o.max_connections_per_ip, NULL};
+	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+					   CONNECTION_MEMORY_LIMIT, NULL};
+	if (c->tls) {
+		flags |= MHD_USE_TLS;
+		opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, c->cert_pem};
+		opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, c->key_pem};
+		if (c->priorities != NULL)
+			opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+							   c->priorities};
+		const char *trust = trust_list(c);
+		if (trust != NULL)
+			opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
+							   (void *)(uintptr_t)trust};
+	}
+	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	/* The logger goes first so errors while starting reach our log. */
+	return MHD_start_daemon(flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
+				mhd_log, NULL, MHD_OPTION_ARRAY, opt, MHD_OPTION_END);
+}
+
+/* Stops daemons without closing their sockets, which other daemons go on serving. With drain,
+ * requests under way get up to DRAIN_NS to finish first; idle keep-alive connections are then
+ * closed, and clients open new ones. */
+static void
+stop_quiesced(struct MHD_Daemon **d, size_t n, bool drain)
+{
+	for (size_t i = 0; i < n; i++)
+		(void)MHD_quiesce_daemon(d[i]);
+	int64_t until = monotonic_ns() + DRAIN_NS;
+	for (size_t i = 0; drain && i < n; i++) {
+		for (;;) {
+			const union MHD_DaemonInfo *di =
+				MHD_get_daemon_info(d[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+			if (di == NULL || di->num_connections == 0 || monotonic_ns() >= until)
+				break;
+			struct timespec ts = {0, 10000000};
+			(void)nanosleep(&ts, NULL);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		MHD_stop_daemon(d[i]);
+}
+
+/* Starts daemons for st on the same sockets, then stops the old ones: both accept for a moment
+ * (the sockets are non-blocking, so the one that loses an accept() just goes on), and the
+ * sockets are never closed. On failure the old daemons keep running. */
+static int
+restart_daemons(struct http_server *s, struct web_state *st)
+{
+	struct MHD_Daemon **fresh = xcalloc(s->ndaemons, sizeof(*fresh));
+
+	for (size_t i = 0; i < s->ndaemons; i++) {
+		fresh[i] = start_daemon(s, s->fds[i], &st->c);
+		if (fresh[i] == NULL) {
+			stop_quiesced(fresh, i, false);
+			free(fresh);
+			return -EIO;
+		}
+	}
+	stop_quiesced(s->daemons, s->ndaemons, true);
+	free(s->daemons);
+	s->daemons = fresh;
+	state_put(s->tls);
+	s->tls = state_ref(st);
+	return 0;
+}
+
+static bool
+str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+/* Whether the daemons must restart: what they were started with changed. */
+static bool
+tls_differs(const struct web_config *a, const struct web_config *b)
+{
+	return a->tls != b->tls || str_differs(a->cert_pem, b->cert_pem) ||
+	       str_differs(a->key_pem, b->key_pem) || str_differs(trust_list(a), trust_list(b)) ||
+	       str_differs(a->priorities, b->priorities);
+}
+
+/* Swaps in st (taking the caller's reference); the rate limit starts over when it changed. */
+static void
+install(struct http_server *s, struct web_state *st)
+{
+	(void)pthread_mutex_lock(&s->lock);
+	struct web_state *old = s->web;
+	if (s->limiter.interval_ns != st->c.rate_interval_ns ||
+	    s->limiter.burst != st->c.rate_burst)
+		ratelimit_init(&s->limiter, st->c.rate_interval_ns, st->c.rate_burst,
+			       monotonic_ns());
+	s->web = st;
+	(void)pthread_mutex_unlock(&s->lock);
+	state_put(old);
+}
+
 int
-http_start(const struct http_options *o, struct http_server **ret)
+http_reload(struct http_server *s)
+{
+	struct web_config c;
+	char err[512];
+	const char *path = s->o.web_config_file;
+
+	if (path == NULL) {
+		log_info("reload: no --web.config.file, nothing to reload");
+		return 0;
+	}
+	int r = web_config_load(path, &c, err, sizeof(err));
+	if (r < 0) {
+		log_errorx("web config %s did not load, answering every request with 500 until it "
+			   "does: %s", path, err);
+		install(s, state_new(NULL, true));
+		return r;
+	}
+	struct web_state *st = state_new(&c, false);
+	if (tls_differs(&s->tls->c, &st->c)) {
+		r = restart_daemons(s, st);
+		if (r < 0) {
+			log_msg(LOG_LEVEL_ERROR, NULL, -r, "web config %s: cannot serve with the "
+				"new TLS settings, answering every request with 500", path);
+			state_put(st);
+			install(s, state_new(NULL, true));
+			return r;
+		}
+	}
+	install(s, st);
+	log_info("web config %s reloaded", path);
+	return 0;
+}
+
+int
+http_start(const struct http_options *o, struct web_config *wc, struct http_server **ret)
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
-	size_t started = 0;
 
 	s->o = *o;
-	atomic_store(&s->inflight, 0);
+	atomic_init(&s->inflight, 0);
+	(void)pthread_mutex_init(&s->lock, NULL);
+	s->web = state_new(wc, false);
+	s->tls = state_ref(s->web);
+	ratelimit_init(&s->limiter, s->web->c.rate_interval_ns, s->web->c.rate_burst,
+		       monotonic_ns());
+	s->fds = xcalloc(o->nfds, sizeof(*s->fds));
 	s->daemons = xcalloc(o->nfds, sizeof(*s->daemons));
 	for (size_t i = 0; i < o->nfds; i++) {
-		/* The logger goes first so errors while starting reach our log. */
-		s->daemons[i] = MHD_start_daemon(
-			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-				MHD_USE_POLL | MHD_USE_ERROR_LOG,
-			0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			MHD_OPTION_LISTEN_SOCKET, o->fds[i], MHD_OPTION_CONNECTION_TIMEOUT,
-			(unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-			(unsigned int)CONNECTION_LIMIT, MHD_OPTION_END);
+		s->fds[i] = o->fds[i];
+		/* Two daemons share a socket during a reload; see restart_daemons(). */
+		int fl = fcntl(o->fds[i], F_GETFL);
+		if (fl >= 0)
+			(void)fcntl(o->fds[i], F_SETFL, fl | O_NONBLOCK);
+	}
+	for (size_t i = 0; i < o->nfds; i++) {
+		s->daemons[i] = start_daemon(s, s->fds[i], &s->web->c);
 		if (s->daemons[i] == NULL) {
 			for (size_t j = i; j < o->nfds; j++)
 				(void)close(o->fds[j]);
-			s->ndaemons = started;
+			s->ndaemons = i;
 			http_stop(s);
 			return -EIO;
 		}
-		started++;
 	}
-	s->ndaemons = started;
+	s->ndaemons = o->nfds;
 	*ret = s;
 	return 0;
 }
@@ -276,5 +581,9 @@ http_stop(struct http_server *s)
 	for (size_t i = 0; i < s->ndaemons; i++)
 		MHD_stop_daemon(s->daemons[i]);
 	free(s->daemons);
+	free(s->fds);
+	state_put(s->tls);
+	state_put(s->web);
+	(void)pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -21,6 +21,7 @@
 #include "scrape.h"
 #include "version.h"
 #include "watchdog.h"
+#include "webconfig.h"
 #include "xalloc.h"
 
 #define MAX_LISTEN 16
@@ -94,7 +95,7 @@ open_listeners(const struct config *cfg, int *fds, size_t *ret_n)
 /* Waits for signals; wakes every tick to refresh the heartbeat and, when systemd's watchdog is
  * on, pings it only after a real health check, so a stuck exporter gets restarted. */
 static void
-main_loop(struct health *h, const sigset_t *signals)
+main_loop(struct health *h, const sigset_t *signals, struct http_server *server)
 {
 	uint64_t wd_usec = 0;
 	int64_t next_ping = 0;
@@ -114,8 +115,10 @@ main_loop(struct health *h, const sigset_t *signals)
 			(void)sd_notify(0, "STOPPING=1");
 			return;
 		}
-		if (sig == SIGHUP)
-			log_info("received SIGHUP: nothing to reload");
+		if (sig == SIGHUP) {
+			log_info("received SIGHUP, reloading the web config");
+			(void)http_reload(server);
+		}
 		const char *reason = NULL;
 		if (watchdog && now >= next_ping) {
 			if (health_check_at(h, now, &reason)) {
@@ -129,7 +132,8 @@ main_loop(struct health *h, const sigset_t *signals)
 }
 
 static int
-serve(const struct config *cfg, struct scraper *s, struct registry *r, struct watchdog *wd)
+serve(const struct config *cfg, struct web_config *wc, struct scraper *s, struct registry *r,
+      struct watchdog *wd)
 {
 	int fds[MAX_LISTEN];
 	size_t nfds = 0;
@@ -154,17 +158,22 @@ serve(const struct config *cfg, struct scraper *s, struct registry *r, struct wa
 		.nfds = nfds,
 		.telemetry_path = cfg->telemetry_path,
 		.max_requests = cfg->max_requests,
+		.max_connections = cfg->max_connections,
+		.max_connections_per_ip = cfg->max_connections_per_ip,
+		/* Whole seconds for libmicrohttpd, rounded up; the flag allows 1 s to 1 h. */
+		.idle_timeout_s = (unsigned int)((cfg->idle_timeout_ns + 999999999LL) / 1000000000LL),
+		.web_config_file = cfg->web_config_file,
 		.scraper = s,
 		.healthy = health_check,
 		.health_arg = &h,
 	};
-	int err = http_start(&o, &server);
+	int err = http_start(&o, wc, &server);
 	if (err < 0) {
 		log_msg(LOG_LEVEL_ERROR, NULL, -err, "cannot start the HTTP server");
 		return 1;
 	}
 	(void)sd_notify(0, "READY=1\nSTATUS=serving metrics");
-	main_loop(&h, &signals);
+	main_loop(&h, &signals, server);
 	http_stop(server);
 	return 0;
 }
@@ -194,6 +203,7 @@ main(int argc, char **argv)
 	struct config cfg;
 	char err[512];
 	struct roots roots = {-1, -1, -1};
+	struct web_config webcfg = {0};
 	int rc;
 
 	if (flags_parse(argc, argv, ops, nops, &cfg, err, sizeof(err)) < 0)
@@ -209,9 +219,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_setup(cfg.log_level, cfg.log_format);
-	if (cfg.web_config_file != NULL) {
-		rc = cli_usage_error(PROGRAM_NAME, "flag --web.config.file: TLS and basic "
-						   "authentication are not supported by this version yet");
+	/* Checked before anything starts, so a bad file is one line and exit 2 like a bad flag. */
+	if (cfg.web_config_file != NULL &&
+	    web_config_load(cfg.web_config_file, &webcfg, err, sizeof(err)) < 0) {
+		rc = cli_config_error(PROGRAM_NAME, cfg.web_config_file, err);
 		goto out;
 	}
 	rc = cli_open_root(PROGRAM_NAME, "path.sysfs", cfg.sysfs, &roots.sys);
@@ -252,7 +263,7 @@ main(int argc, char **argv)
 	struct registry *r = registry_new(ops, nops, cfg.collector_enabled, &roots, NULL);
 	registry_set_options(r, &opts);
 	struct scraper *s = scraper_new(r, !cfg.disable_exporter_metrics);
-	rc = cfg.once ? run_once(s) : serve(&cfg, s, r, opts.watchdog);
+	rc = cfg.once ? run_once(s) : serve(&cfg, &webcfg, s, r, opts.watchdog);
 	/* The watchdog reads nothing the registry owns, but the collector reads the watchdog. */
 	scraper_free(s);
 	registry_free(r);
@@ -263,6 +274,7 @@ out:
 		if (fd >= 0)
 			(void)close(fd);
 	}
+	web_config_free(&webcfg);
 	config_free(&cfg);
 	return rc;
 }

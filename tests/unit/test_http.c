@@ -84,10 +84,12 @@ setup(void **state)
 		.nfds = 1,
 		.telemetry_path = "/metrics",
 		.max_requests = 1,
+		.max_connections = 16,
+		.idle_timeout_s = 30,
 		.scraper = NULL,
 		.healthy = fake_healthy,
 	};
-	assert_int_equal(http_start(&o, &f->server), 0);
+	assert_int_equal(http_start(&o, NULL, &f->server), 0);
 	*state = f;
 	return 0;
 }

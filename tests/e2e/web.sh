@@ -1,0 +1,313 @@
+#!/bin/bash
+# The web config (TLS, client certificates, basic auth, headers, rate limit, SIGHUP reload) and
+# the connection limits, over real loopback sockets with curl, openssl-made certificates and
+# htpasswd-made bcrypt hashes (what users run).
+set -u
+bin=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+fixture="$here/../fixtures/host_n150"
+WORK=$(mktemp -d)
+trap 'stop_exporter; kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+W=$WORK/web
+mkdir -p "$W"
+clients="python3 $here/web_clients.py"
+
+fetch() { # fetch ARGS...: status code (000 when there was no HTTP answer); headers in $WORK/h
+	curl -s -o "$WORK/b" -D "$WORK/h" -w '%{http_code}' --max-time 10 "$@"
+}
+header() { tr -d '\r' <"$WORK/h" | sed -n "s/^$1: //Ip" | head -n 1; }
+has_header() { tr -d '\r' <"$WORK/h" | grep -qi "^$1:"; }
+# shellcheck disable=SC2046
+start() { start_exporter "$bin" $(fixture_args "$fixture") "$@"; }
+
+# --- material: a CA, a server and two client certificates from it, and a self-signed rogue
+ossl() { openssl "$@" >>"$W/openssl.log" 2>&1; }
+newkey() { ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:"${2:-P-256}" -out "$W/$1.key"; }
+newkey ca
+ossl req -x509 -new -key "$W/ca.key" -subj /CN=test-ca -days 3650 -out "$W/ca.crt" \
+	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
+issue() { # issue NAME SAN EKU [CURVE]
+	newkey "$1" "${4:-P-256}"
+	ossl req -new -key "$W/$1.key" -subj "/CN=$1" -out "$W/$1.csr"
+	printf 'subjectAltName=%s\nextendedKeyUsage=%s\n' "$2" "$3" >"$W/$1.ext"
+	ossl x509 -req -in "$W/$1.csr" -CA "$W/ca.crt" -CAkey "$W/ca.key" -CAcreateserial \
+		-days 3650 -extfile "$W/$1.ext" -out "$W/$1.crt"
+}
+issue server "IP:127.0.0.1,DNS:localhost" serverAuth
+issue server2 "IP:127.0.0.1,DNS:localhost" serverAuth
+# For the curve test: GnuTLS, like TLS 1.2 itself, also needs the certificate's curve in the
+# client's list, so a P-384 certificate keeps that test about the key exchange.
+issue server384 "IP:127.0.0.1,DNS:localhost" serverAuth P-384
+issue client "DNS:prometheus.example" clientAuth
+issue other "DNS:grafana.example" clientAuth
+newkey rogue
+ossl req -x509 -new -key "$W/rogue.key" -subj /CN=rogue -days 3650 -out "$W/rogue.crt" \
+	-addext subjectAltName=DNS:prometheus.example -addext extendedKeyUsage=clientAuth
+check "test certificates made" test -s "$W/rogue.crt" -a -s "$W/other.crt" -a -s "$W/server2.crt"
+serial() { openssl x509 -noout -serial -in "$1" | cut -d= -f2; }
+peer_serial() { # serial of the certificate the server presents
+	openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$W/ca.crt" </dev/null 2>/dev/null |
+		openssl x509 -noout -serial 2>/dev/null | cut -d= -f2
+}
+hash() { htpasswd -nbBC 5 "" "$1" | tr -d ':\n'; }
+ALICE=$(hash wonderland)
+BOB=$(hash builder)
+check "htpasswd hashes are \$2y\$ bcrypt" test "${ALICE:0:7}" = '$2y$05$' 
+
+tls=https://127.0.0.1
+ca="--cacert $W/ca.crt"
+
+# --- startup validation: a bad file is one line and exit 2, before anything listens
+printf 'tls_server_config:\n  cert_file: server.crt\n' >"$W/bad.yml"
+"$bin" --web.config.file="$W/bad.yml" --once $(fixture_args "$fixture") >/dev/null 2>"$WORK/err"
+rc=$?
+check "bad web config: exit 2" test $rc -eq 2
+check "bad web config: one line naming the file" \
+	sh -c "test \$(wc -l <'$WORK/err') -eq 1 && grep -q 'bad.yml' '$WORK/err'"
+"$bin" --web.config.file="$W/missing.yml" --once $(fixture_args "$fixture") >/dev/null 2>"$WORK/err"
+check "missing web config: exit 2" test $? -eq 2
+
+# --- TLS with the defaults
+cat >"$W/tls.yml" <<EOF
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+EOF
+start --web.config.file="$W/tls.yml" || exit 1
+check "TLS: https scrape 200" test "$(fetch $ca "$tls:$PORT/metrics")" = 200
+check "TLS: metrics body served" grep -q '^gpu_sriov_scrape_collector_success{collector="iommu"} 1$' "$WORK/b"
+check "TLS: the configured certificate is presented" test "$(peer_serial)" = "$(serial "$W/server.crt")"
+check "TLS: plain HTTP on the TLS port gets no 200" test "$(fetch "http://127.0.0.1:$PORT/metrics")" != 200
+check "TLS: TLS 1.1 refused (default minimum TLS 1.2)" \
+	test "$(fetch $ca --tlsv1.0 --tls-max 1.1 "$tls:$PORT/metrics")" = 000
+check "TLS: TLS 1.2 accepted" test "$(fetch $ca --tlsv1.2 --tls-max 1.2 "$tls:$PORT/metrics")" = 200
+check "TLS: TLS 1.3 accepted" test "$(fetch $ca --tlsv1.3 "$tls:$PORT/metrics")" = 200
+check "TLS: an untrusted server is refused by the client (sanity)" \
+	test "$(fetch "$tls:$PORT/metrics")" = 000
+
+# --- SIGHUP: a new certificate without closing the listener
+cp "$W/tls.yml" "$W/live.yml"
+stop_exporter
+start --web.config.file="$W/live.yml" || exit 1
+first_pid=$PID
+sed -i 's/server\./server2./' "$W/live.yml"
+(
+	while :; do
+		curl -s -o /dev/null -w '%{http_code}\n' --max-time 5 $ca "$tls:$PORT/metrics"
+	done
+) >"$WORK/during" &
+loop=$!
+sleep 0.5
+for i in 1 2 3 4 5 6; do
+	kill -HUP "$PID"
+	sleep 0.4
+	if [ $((i % 2)) -eq 1 ]; then sed -i 's/server2\./server./' "$W/live.yml"; else sed -i 's/server\./server2./' "$W/live.yml"; fi
+done
+sleep 0.5
+kill $loop 2>/dev/null
+wait $loop 2>/dev/null
+check "reload: the same process and port throughout" test "$PID" = "$first_pid" -a "$(kill -0 "$PID" && echo up)" = up
+n=$(wc -l <"$WORK/during")
+bad=$(grep -vc '^200$' "$WORK/during")
+echo "     ($n scrapes during 6 certificate reloads, $bad without a 200)"
+check "reload: scrapes kept succeeding during 6 certificate reloads" test "$n" -gt 20 -a "$bad" -eq 0
+check "reload: six reloads logged" test "$(grep -c 'reloaded' "$WORK/exporter.log")" -eq 6
+kill -HUP "$PID"
+wait_for "$WORK/exporter.log" "reloaded" >/dev/null
+sleep 0.3
+check "reload: the new certificate is presented" test "$(peer_serial)" = "$(serial "$W/server2.crt")"
+
+# A broken file: 500 for everything, logged; fixing it brings 200 back.
+cp "$W/live.yml" "$W/good.yml"
+printf 'tls_server_config:\n  cert_file: server2.crt\n  key_file: server2.key\n  bogus: 1\n' >"$W/live.yml"
+kill -HUP "$PID"
+wait_for "$WORK/exporter.log" "did not load" >/dev/null
+sleep 0.2
+check "broken reload: 500" test "$(fetch $ca "$tls:$PORT/metrics")" = 500
+check "broken reload: /healthz 500 too" test "$(fetch $ca "$tls:$PORT/healthz")" = 500
+check "broken reload: logged with the reason" grep -q 'did not load.*bogus' "$WORK/exporter.log"
+cp "$W/good.yml" "$W/live.yml"
+kill -HUP "$PID"
+sleep 0.5
+check "fixed reload: 200 again" test "$(fetch $ca "$tls:$PORT/metrics")" = 200
+# Plain HTTP to TLS and back, still on the same socket.
+: >"$W/live.yml"
+kill -HUP "$PID"
+sleep 0.5
+check "reload to plain HTTP: http 200" test "$(fetch "http://127.0.0.1:$PORT/metrics")" = 200
+check "reload to plain HTTP: same process" test "$PID" = "$first_pid"
+stop_exporter
+
+# --- versions, ciphers, curves
+cat >"$W/tls13.yml" <<EOF
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+  min_version: TLS13
+EOF
+start --web.config.file="$W/tls13.yml" || exit 1
+check "min_version TLS13: TLS 1.2 refused" test "$(fetch $ca --tls-max 1.2 "$tls:$PORT/metrics")" = 000
+check "min_version TLS13: TLS 1.3 accepted" test "$(fetch $ca --tlsv1.3 "$tls:$PORT/metrics")" = 200
+stop_exporter
+cat >"$W/cipher.yml" <<EOF
+tls_server_config:
+  cert_file: server384.crt
+  key_file: server384.key
+  max_version: TLS12
+  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]
+  curve_preferences: [CurveP384]
+EOF
+start --web.config.file="$W/cipher.yml" || exit 1
+check "cipher_suites: the listed suite is accepted" \
+	test "$(fetch $ca --ciphers ECDHE-ECDSA-AES256-GCM-SHA384 "$tls:$PORT/metrics")" = 200
+check "cipher_suites: another suite is refused" \
+	test "$(fetch $ca --ciphers ECDHE-ECDSA-AES128-GCM-SHA256 "$tls:$PORT/metrics")" = 000
+check "curve_preferences: P-256 only client refused" \
+	test "$(fetch $ca --curves prime256v1 "$tls:$PORT/metrics")" = 000
+check "curve_preferences: P-384 client accepted" \
+	test "$(fetch $ca --curves secp384r1 "$tls:$PORT/metrics")" = 200
+check "max_version TLS12: TLS 1.3 only client refused" \
+	test "$(fetch $ca --tlsv1.3 "$tls:$PORT/metrics")" = 000
+stop_exporter
+
+# --- client certificates
+cat >"$W/mtls.yml" <<EOF
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+  client_ca_file: ca.crt
+  client_auth_type: RequireAndVerifyClientCert
+EOF
+start --web.config.file="$W/mtls.yml" || exit 1
+cc() { echo "--cert $W/$1.crt --key $W/$1.key"; }
+check "mTLS: no client certificate refused" test "$(fetch $ca "$tls:$PORT/metrics")" = 000
+check "mTLS: self-signed client certificate refused" test "$(fetch $ca $(cc rogue) "$tls:$PORT/metrics")" = 000
+check "mTLS: CA-signed client certificate 200" test "$(fetch $ca $(cc client) "$tls:$PORT/metrics")" = 200
+check "mTLS: a server-only certificate (no clientAuth use) refused" \
+	test "$(fetch $ca $(cc server2) "$tls:$PORT/metrics")" = 000
+stop_exporter
+printf '  client_allowed_sans: [prometheus.example]\n' >>"$W/mtls.yml"
+start --web.config.file="$W/mtls.yml" || exit 1
+check "allowed SANs: matching SAN 200" test "$(fetch $ca $(cc client) "$tls:$PORT/metrics")" = 200
+check "allowed SANs: other SAN refused" test "$(fetch $ca $(cc other) "$tls:$PORT/metrics")" = 000
+check "allowed SANs: self-signed with the SAN refused" test "$(fetch $ca $(cc rogue) "$tls:$PORT/metrics")" = 000
+stop_exporter
+cat >"$W/verify_if.yml" <<EOF
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+  client_ca_file: ca.crt
+  client_auth_type: VerifyClientCertIfGiven
+EOF
+start --web.config.file="$W/verify_if.yml" || exit 1
+check "VerifyClientCertIfGiven: none given 200" test "$(fetch $ca "$tls:$PORT/metrics")" = 200
+check "VerifyClientCertIfGiven: good one 200" test "$(fetch $ca $(cc client) "$tls:$PORT/metrics")" = 200
+check "VerifyClientCertIfGiven: bad one refused" test "$(fetch $ca $(cc rogue) "$tls:$PORT/metrics")" = 000
+stop_exporter
+cat >"$W/require_any.yml" <<EOF
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+  client_auth_type: RequireAnyClientCert
+EOF
+start --web.config.file="$W/require_any.yml" || exit 1
+check "RequireAnyClientCert: none refused" test "$(fetch $ca "$tls:$PORT/metrics")" = 000
+check "RequireAnyClientCert: self-signed accepted (not verified)" \
+	test "$(fetch $ca $(cc rogue) "$tls:$PORT/metrics")" = 200
+stop_exporter
+
+# --- basic auth, headers, rate limit (plain HTTP)
+cat >"$W/auth.yml" <<EOF
+basic_auth_users:
+  alice: $ALICE
+  bob: '$BOB'
+http_server_config:
+  headers:
+    X-Frame-Options: deny
+    X-Content-Type-Options: nosniff
+    Content-Security-Policy: default-src 'none'
+EOF
+start --web.config.file="$W/auth.yml" || exit 1
+base=http://127.0.0.1:$PORT
+check "auth: no credentials 401" test "$(fetch "$base/metrics")" = 401
+check "auth: 401 asks for Basic" sh -c "tr -d '\r' <'$WORK/h' | grep -qi '^WWW-Authenticate: Basic'"
+check "auth: 401 carries the configured headers" test "$(header X-Frame-Options)" = deny
+check "auth: wrong password 401" test "$(fetch -u alice:wonderlan "$base/metrics")" = 401
+check "auth: unknown user 401" test "$(fetch -u mallory:wonderland "$base/metrics")" = 401
+check "auth: other user's password 401" test "$(fetch -u bob:wonderland "$base/metrics")" = 401
+check "auth: right password 200" test "$(fetch -u alice:wonderland "$base/metrics")" = 200
+check "auth: second user 200" test "$(fetch -u bob:builder "$base/metrics")" = 200
+check "headers: on 200" test "$(header X-Content-Type-Options)" = nosniff
+check "headers: CSP value intact" test "$(header Content-Security-Policy)" = "default-src 'none'"
+check "auth: / and /healthz are protected too" \
+	test "$(fetch "$base/")$(fetch "$base/healthz")" = 401401
+check "auth: 404 after auth, with headers" \
+	sh -c "test \"\$(curl -s -o /dev/null -D '$WORK/h' -w '%{http_code}' -u alice:wonderland '$base/nope')\" = 404 && tr -d '\r' <'$WORK/h' | grep -qi '^X-Frame-Options: deny'"
+check "auth: POST without credentials 401 (auth before 405)" test "$(fetch -X POST "$base/metrics")" = 401
+check "auth: POST with credentials 405" test "$(fetch -X POST -u alice:wonderland "$base/metrics")" = 405
+check "auth: no password or hash in the log" \
+	sh -c "! grep -q -e wonderland -e builder -e '\\\$2y\\\$' '$WORK/exporter.log'"
+# Reload: bob removed, alice's password changed.
+cat >"$W/auth.yml" <<EOF
+basic_auth_users:
+  alice: $(hash looking-glass)
+EOF
+kill -HUP "$PID"
+wait_for "$WORK/exporter.log" reloaded >/dev/null
+check "auth reload: old password 401" test "$(fetch -u alice:wonderland "$base/metrics")" = 401
+check "auth reload: new password 200" test "$(fetch -u alice:looking-glass "$base/metrics")" = 200
+check "auth reload: removed user 401" test "$(fetch -u bob:builder "$base/metrics")" = 401
+check "auth reload: headers gone with the config" sh -c "! tr -d '\r' <'$WORK/h' | grep -qi '^X-Frame-Options'"
+stop_exporter
+
+cat >"$W/rate.yml" <<EOF
+rate_limit:
+  interval: 1m
+  burst: 3
+http_server_config:
+  headers:
+    X-Frame-Options: sameorigin
+EOF
+start --web.config.file="$W/rate.yml" || exit 1
+codes=""
+for i in 1 2 3 4 5; do codes="$codes$(fetch "http://127.0.0.1:$PORT/metrics") "; done
+check "rate limit: burst 3 then 429 ($codes)" test "$codes" = "200 200 200 429 429 "
+check "rate limit: 429 comes before the configured headers" eval '! has_header X-Frame-Options'
+stop_exporter
+
+# --- connection limits (plain HTTP, no web config)
+start --web.idle-timeout=2s --web.max-connections-per-ip=4 || exit 1
+check "idle timeout: an idle connection is closed after 2 s" \
+	test "$($clients idle "$PORT" 6)" = "closed after 2 s"
+$clients hold 127.0.0.2 "$PORT" 6 4 >"$WORK/hold" &
+holder=$!
+sleep 2.5
+check "per-address limit: 4 slow connections kept, 2 refused" test "$(head -n 1 "$WORK/hold")" = "refused 2 kept 4"
+t0=$(date +%s%N)
+check "slow connections from another address do not block a scrape" \
+	test "$(fetch "http://127.0.0.1:$PORT/metrics")" = 200
+t1=$(date +%s%N)
+echo "     (scrape next to 4 slow-loris connections: $(((t1 - t0) / 1000000)) ms)"
+wait $holder
+check "header over the 32 KiB limit: 431, not a crash" \
+	test "$($clients bigheader "$PORT" 65536)" = "HTTP/1.1 431 Request Header Fields Too Large"
+check "header under the limit: served" test "$($clients bigheader "$PORT" 20000)" = "HTTP/1.1 200 OK"
+check "exporter alive after the limit tests" kill -0 "$PID"
+rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9][0-9]*\) kB$/\1/p' "/proc/$PID/status"; }
+rss0=$(rss)
+for i in $(seq 1 300); do $clients bigheader "$PORT" 30000 >/dev/null; done
+rss1=$(rss)
+echo "     (RSS before/after 300 requests with 30 KB headers: $rss0 / $rss1 KiB)"
+check "memory: 300 large requests grow RSS by < 1 MiB" test -n "$rss0" -a -n "$rss1" -a $((${rss1:-0} - ${rss0:-0})) -lt 1024
+stop_exporter
+start --web.max-connections=3 --web.max-connections-per-ip=0 || exit 1
+$clients hold 127.0.0.3 "$PORT" 5 3 >"$WORK/hold" &
+holder=$!
+sleep 2
+check "connection limit: 3 kept, 2 refused" test "$(head -n 1 "$WORK/hold")" = "refused 2 kept 3"
+wait $holder
+check "connection limit: served again once they are gone" test "$(fetch "http://127.0.0.1:$PORT/metrics")" = 200
+stop_exporter
+
+report web-test
