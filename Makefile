@@ -15,6 +15,8 @@ DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev lib
 	libdrm-dev libudev-dev libgnutls28-dev libcrypt-dev
 DEB_TEST := libcmocka-dev prometheus prometheus-alertmanager curl systemd python3 clang dkms qemu-system-x86 busybox-static kmod \
 	cpio valgrind cppcheck clang-tidy openssl apache2-utils
+# make bench (and bench-smoke in make test) adds a load generator, strace and node_exporter.
+DEB_BENCH := wrk strace prometheus-node-exporter dkms curl python3
 
 PKGS := libmicrohttpd libsystemd zlib libpci libdrm libudev gnutls libcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -94,7 +96,7 @@ deps-build:
 	@sh tests/tools/deps.sh $(DEB_BUILD)
 
 deps:
-	@sh tests/tools/deps.sh $(DEB_BUILD) $(DEB_TEST)
+	@sh tests/tools/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
 
 # Runs against this machine's real /sys and /proc on the default port. ARGS adds flags.
 run: deps-build
@@ -244,13 +246,29 @@ fuzz-smoke:
 	@$(FUZZ_MAKE) fuzz-bins
 	@sh tests/fuzz/run.sh $(BUILD)/fuzz/fuzzers $(BUILD)/fuzz/work 2
 
+# The benchmark (a report, never a verdict: it exits 0 whatever the figures): an optimised build
+# without sanitizers in $(BUILD)/bench, then tests/bench/bench.sh (latency, scrapes/s, system calls,
+# files read, RSS and CPU per scrape on host_n150, guest_vf and a generated large host, against
+# node_exporter and a shell textfile script; idle CPU; the VM's watchdog reaction). The table goes
+# to stdout and $(BUILD)/bench.txt. About 3 minutes; run as root (mknod).
+.PHONY: bench bench-smoke
+bench:
+	@sh tests/tools/deps.sh $(DEB_BUILD) $(DEB_BENCH)
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/bench OPT='-O2 -DNDEBUG' SANITIZE= all
+	@sh tests/bench/bench.sh $(BUILD)/bench/gpu_sriov_exporter $(BUILD)/bench $(BUILD)/bench.txt
+
+# The same harness for seconds per figure on the normal build: proves the table comes out complete
+# (fails only when a figure could not be measured), never judges the figures.
+bench-smoke: $(BIN)
+	@BENCH_QUICK=1 sh tests/bench/bench.sh $(BIN) $(BUILD)/bench-smoke $(BUILD)/bench-smoke.txt
+
 # Every suite, each reported as one line, then a "suites: N passed, N failed" summary.
 test: deps
 	@$(MAKE) --no-print-directory all unit
 	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check docs-check \
 		build-clang test-unit golden http-test web-test gpu-test hostile-test watchdog-test \
 		systemd-check helper-test dkms-compare webconfig-parity test-asan test-vm dashboard-check \
-		alerts-check alerts-e2e valgrind-check static-check fuzz-smoke
+		alerts-check alerts-e2e valgrind-check static-check fuzz-smoke bench-smoke
 
 clean:
 	rm -rf $(BUILD)
