@@ -191,6 +191,13 @@ get_bool(struct ctx *c, const struct yaml_node *n, bool *ret)
 	return type_error(c, n, "bool");
 }
 
+/* A key is compared with its length: a "\0" escape may hide a NUL inside. */
+static bool
+key_is(const struct yaml_node *k, const char *name)
+{
+	return k->len == strlen(name) && memcmp(k->text, name, k->len) == 0;
+}
+
 /* A mapping onto a Go struct: each key must be one of NAMES, its value goes to ret[i]. Null
  * leaves all fields unset, as the Go decoder does. */
 static int
@@ -207,12 +214,34 @@ decode_struct(struct ctx *c, const struct yaml_node *n, const char *type,
 		const struct yaml_node *k = n->pairs[i].key;
 		size_t f = 0;
 
-		while (f < count && !(strlen(names[f]) == k->len && strcmp(names[f], k->text) == 0))
+		while (f < count && !key_is(k, names[f]))
 			f++;
 		if (f == count)
 			return fail(c, k->line, "field %s not found in type %s",
 				    quote(q, k->text, k->len), type);
 		ret[f] = n->pairs[i].value;
+	}
+	return 0;
+}
+
+/* A Go map[string]string (or map[string]config.Secret): null or a mapping whose keys and values
+ * are strings. Only checked here; the values are looked at once everything is decoded. */
+static int
+check_string_map(struct ctx *c, const struct yaml_node *n, const char *type, const char *key_what,
+		 const char *value_what)
+{
+	if (yaml_is_null(n))
+		return 0;
+	if (n->kind != YAML_MAPPING)
+		return type_error(c, n, type);
+	for (size_t i = 0; i < n->npairs; i++) {
+		const char *s = NULL;
+		int r = get_string(c, n->pairs[i].key, key_what, &s);
+
+		if (r >= 0)
+			r = get_string(c, n->pairs[i].value, value_what, &s);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -730,12 +759,18 @@ setup_tls(struct ctx *c, const struct tls_in *t, struct web_config *cfg)
 		}
 		/* Go would take an empty list as given and then admit no client at all. */
 		if (cfg->nallowed_sans == 0)
-			return fail(c, sans->line,
-				    "client_allowed_sans is empty: no client certificate could match");
+			return fail(c, sans->line, "client_allowed_sans is empty: no client "
+						   "certificate could match");
 	}
-	if (t->min_version > t->max_version)
-		return fail(c, t->f[F_MIN_VERSION]->line, "min_version %s is above max_version %s",
+	if (t->min_version > t->max_version) {
+		/* Either may be the default: name the line of one that was given. */
+		const struct yaml_node *min = t->f[F_MIN_VERSION], *max = t->f[F_MAX_VERSION];
+		const struct yaml_node *v = min != NULL && !yaml_is_null(min) ? min : max;
+
+		return fail(c, v != NULL ? v->line : t->line,
+			    "min_version %s is above max_version %s",
 			    tls_versions[t->min_version].go, tls_versions[t->max_version].go);
+	}
 
 	r = load_pem(c, t, F_CERT, F_CERT_FILE, &cfg->cert_pem);
 	if (r >= 0)
@@ -831,16 +866,13 @@ user_cmp(const void *a, const void *b)
 	return strcmp(((const struct web_user *)a)->name, ((const struct web_user *)b)->name);
 }
 
+/* basic_auth_users after check_string_map(): names and hashes. */
 static int
-decode_users(struct ctx *c, const struct yaml_node *n, struct web_config *cfg)
+check_users(struct ctx *c, const struct yaml_node *n, struct web_config *cfg)
 {
 	char q[QUOTE_SIZE], why[96];
 
-	if (n == NULL || yaml_is_null(n))
-		return 0;
-	if (n->kind != YAML_MAPPING)
-		return type_error(c, n, "map[string]config.Secret");
-	if (n->npairs == 0)
+	if (n == NULL || yaml_is_null(n) || n->npairs == 0)
 		return 0;
 	cfg->users = xcalloc(n->npairs, sizeof(*cfg->users));
 	for (size_t i = 0; i < n->npairs; i++) {
@@ -890,16 +922,13 @@ static const struct {
 	{"Content-Security-Policy", {NULL}},
 };
 
+/* http_server_config.headers after check_string_map(): names and values. */
 static int
-decode_headers(struct ctx *c, const struct yaml_node *n, struct web_config *cfg)
+check_headers(struct ctx *c, const struct yaml_node *n, struct web_config *cfg)
 {
 	char q[QUOTE_SIZE], q2[QUOTE_SIZE];
 
-	if (n == NULL || yaml_is_null(n))
-		return 0;
-	if (n->kind != YAML_MAPPING)
-		return type_error(c, n, "map[string]string");
-	if (n->npairs == 0)
+	if (n == NULL || yaml_is_null(n) || n->npairs == 0)
 		return 0;
 	cfg->headers = xcalloc(n->npairs, sizeof(*cfg->headers));
 	for (size_t i = 0; i < n->npairs; i++) {
@@ -947,8 +976,9 @@ decode_headers(struct ctx *c, const struct yaml_node *n, struct web_config *cfg)
 	return 0;
 }
 
+/* Stores the headers node (or NULL) in *ret_headers for check_headers(). */
 static int
-decode_http(struct ctx *c, const struct yaml_node *n, struct web_config *cfg)
+decode_http(struct ctx *c, const struct yaml_node *n, const struct yaml_node **ret_headers)
 {
 	const struct yaml_node *f[NHTTP] = {NULL};
 	bool http2 = true;
@@ -957,8 +987,11 @@ decode_http(struct ctx *c, const struct yaml_node *n, struct web_config *cfg)
 	/* http2 is checked and then ignored: libmicrohttpd speaks HTTP/1.1 only. */
 	if (r >= 0 && f[H_HTTP2] != NULL)
 		r = get_bool(c, f[H_HTTP2], &http2);
+	if (r >= 0 && f[H_HEADERS] != NULL)
+		r = check_string_map(c, f[H_HEADERS], "map[string]string", "header name",
+				     "header value");
 	if (r >= 0)
-		r = decode_headers(c, f[H_HEADERS], cfg);
+		*ret_headers = f[H_HEADERS];
 	return r;
 }
 
@@ -1085,17 +1118,6 @@ static const char *const config_names[NCONFIG] = {
 	[C_USERS] = "basic_auth_users",
 };
 
-/* The line of the key whose value is V, for messages about a section as a whole. */
-static unsigned
-key_line(const struct yaml_node *root, const struct yaml_node *v)
-{
-	for (size_t i = 0; root != NULL && root->kind == YAML_MAPPING && i < root->npairs; i++) {
-		if (root->pairs[i].value == v)
-			return root->pairs[i].key->line;
-	}
-	return v != NULL ? v->line : 1;
-}
-
 int
 web_config_parse(const char *text, size_t len, int dirfd, struct web_config *ret, char *err,
 		 size_t errlen)
@@ -1104,8 +1126,8 @@ web_config_parse(const char *text, size_t len, int dirfd, struct web_config *ret
 	struct yaml_doc *doc = NULL;
 	struct web_config cfg = {0};
 	struct tls_in tls = {.min_version = TLS12, .max_version = TLS13, .prefer_server = true};
-	const struct yaml_node *f[NCONFIG] = {NULL};
-	const struct yaml_node *root;
+	const struct yaml_node *root, *headers = NULL, *users = NULL;
+	char q[QUOTE_SIZE];
 	int r;
 
 	if (errlen > 0)
@@ -1117,20 +1139,38 @@ web_config_parse(const char *text, size_t len, int dirfd, struct web_config *ret
 	if (r < 0)
 		goto out;
 	root = yaml_doc_root(doc);
-	if (root != NULL)
-		r = decode_struct(&c, root, "web.Config", config_names, NCONFIG, f);
-	/* In the toolkit's order: the whole YAML decode (names of versions, ciphers and curves
-	 * included), headers, password hashes, then TLS. */
-	if (r >= 0 && f[C_TLS] != NULL) {
-		tls.line = key_line(root, f[C_TLS]);
-		r = decode_tls(&c, f[C_TLS], &tls);
+	if (root != NULL && !yaml_is_null(root) && root->kind != YAML_MAPPING) {
+		r = type_error(&c, root, "web.Config");
+		goto out;
 	}
-	if (r >= 0 && f[C_HTTP] != NULL)
-		r = decode_http(&c, f[C_HTTP], &cfg);
-	if (r >= 0 && f[C_RATE] != NULL)
-		r = decode_rate(&c, f[C_RATE], key_line(root, f[C_RATE]), &cfg);
-	if (r >= 0 && f[C_USERS] != NULL)
-		r = decode_users(&c, f[C_USERS], &cfg);
+	/* First what the Go decoder checks: keys, types and names (versions, ciphers, curves),
+	 * section by section in file order. The first error is reported where Go may collect
+	 * several. (yaml.c has refused duplicate sections.) */
+	for (size_t i = 0; root != NULL && root->kind == YAML_MAPPING && i < root->npairs; i++) {
+		const struct yaml_node *k = root->pairs[i].key, *v = root->pairs[i].value;
+
+		if (key_is(k, config_names[C_TLS])) {
+			tls.line = k->line;
+			r = decode_tls(&c, v, &tls);
+		} else if (key_is(k, config_names[C_HTTP])) {
+			r = decode_http(&c, v, &headers);
+		} else if (key_is(k, config_names[C_RATE])) {
+			r = decode_rate(&c, v, k->line, &cfg);
+		} else if (key_is(k, config_names[C_USERS])) {
+			r = check_string_map(&c, v, "map[string]config.Secret", "user name",
+					     "password hash");
+			users = v;
+		} else {
+			r = fail(&c, k->line, "field %s not found in type web.Config",
+				 quote(q, k->text, k->len));
+		}
+		if (r < 0)
+			goto out;
+	}
+	/* Then the toolkit's own checks, in its order: headers, password hashes, TLS. */
+	r = check_headers(&c, headers, &cfg);
+	if (r >= 0)
+		r = check_users(&c, users, &cfg);
 	if (r >= 0)
 		r = setup_tls(&c, &tls, &cfg);
 	if (r < 0)
