@@ -56,12 +56,12 @@ setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	f->users[0] = (struct web_user){"alice", bcrypt("$2b$", "wonderland")};
-	f->users[1] = (struct web_user){"bob", bcrypt("$2b$", "")};
+	f->users[0] = (struct web_user){strdup("alice"), bcrypt("$2b$", "wonderland")};
+	f->users[1] = (struct web_user){strdup("bob"), bcrypt("$2b$", "")};
 	/* htpasswd writes $2y$; libxcrypt verifies it like $2b$. */
 	char *y = bcrypt("$2b$", "s3cret:with:colons");
 	y[2] = 'y';
-	f->users[2] = (struct web_user){"carol", y};
+	f->users[2] = (struct web_user){strdup("carol"), y};
 	f->c.users = f->users;
 	f->c.nusers = 3;
 	runs = 0;
@@ -74,8 +74,10 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 3; i++) {
+		free(f->users[i].name);
 		free(f->users[i].hash);
+	}
 	free(f);
 	return 0;
 }

@@ -444,6 +444,33 @@ test_max_requests(void **state)
 }
 
 static void
+test_connection_limits(void **state)
+{
+	struct run *r = PARSE(state, "--once");
+
+	assert_ok(r);
+	assert_int_equal(r->cfg.max_connections, 256);
+	assert_int_equal(r->cfg.max_connections_per_ip, 32);
+	assert_int_equal(r->cfg.idle_timeout_ns, 30000000000LL);
+	r = PARSE(state, "--web.max-connections=1", "--web.max-connections-per-ip=0",
+		  "--web.idle-timeout=1h");
+	assert_ok(r);
+	assert_int_equal(r->cfg.max_connections, 1);
+	assert_int_equal(r->cfg.max_connections_per_ip, 0);
+	assert_int_equal(r->cfg.idle_timeout_ns, 3600000000000LL);
+	r = PARSE(state, "--web.max-connections=0");
+	assert_fails(r, "--web.max-connections: must be at least 1");
+	r = PARSE(state, "--web.max-connections-per-ip=-1");
+	assert_fails(r, "--web.max-connections-per-ip");
+	r = PARSE(state, "--web.idle-timeout=999ms");
+	assert_fails(r, "--web.idle-timeout: must be from 1s to 1h");
+	r = PARSE(state, "--web.idle-timeout=61m");
+	assert_fails(r, "--web.idle-timeout: must be from 1s to 1h");
+	r = PARSE(state, "--web.idle-timeout=0s");
+	assert_fails(r, "--web.idle-timeout");
+}
+
+static void
 test_log_flags(void **state)
 {
 	static const struct {
@@ -769,6 +796,7 @@ main(void)
 		T(test_once),
 		T(test_bool_flags),
 		T(test_max_requests),
+		T(test_connection_limits),
 		T(test_log_flags),
 		T(test_telemetry_path),
 		T(test_paths),
