@@ -2,6 +2,8 @@
 # Valgrind memcheck on the real binaries (`make valgrind-check`):
 #   1. the exporter on a copy of host_n150 serving 100 scrapes (plain, gzip, OpenMetrics), plus /,
 #      /healthz and a 404, then SIGTERM;
+#   1b. the same with a web config (TLS, basic auth, headers): good and bad credentials, and
+#      SIGHUP reloads that change the certificate, break the file and mend it;
 #   2. --once on every fixture scenario (with its args file);
 #   3. the helper on a copy of host_n150 answering a few requests, then SIGTERM.
 # Fails on any memcheck error, any definite or indirect leak, or any file descriptor other than
@@ -104,6 +106,68 @@ serve_100() {
 	return $bad
 }
 check "exporter: 100 scrapes (plain, gzip, OpenMetrics), /, /healthz, 404, SIGTERM" serve_100
+
+# 1b. TLS and basic auth, and reloads: the code paths that hold and swap web configs.
+web_reloads() {
+	dir=$(copy_scenario "$fixtures/host_n150") || return 1
+	for k in a b; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+			-subj /CN=localhost -keyout "$WORK/$k.key" -out "$WORK/$k.crt" \
+			>/dev/null 2>&1 || return 1
+	done
+	hash=$(htpasswd -nbBC 4 "" secret | tr -d ':\n')
+	write_web() { # write_web CERT
+		printf 'tls_server_config:\n  cert_file: %s.crt\n  key_file: %s.key\n' "$1" "$1" \
+			>"$WORK/web.yml"
+		printf 'basic_auth_users:\n  prom: %s\n' "$hash" >>"$WORK/web.yml"
+		printf 'http_server_config:\n  headers:\n    X-Frame-Options: deny\n' >>"$WORK/web.yml"
+	}
+	write_web a
+	# shellcheck disable=SC2046
+	start_vg_exporter --web.config.file="$WORK/web.yml" $(fixture_args "$dir") || return 1
+	url=https://127.0.0.1:$PORT
+	bad=0
+	expect() { # expect CODE CURL-ARGS...
+		want=$1
+		shift
+		code=$(curl -sk -m 30 -o /dev/null -w '%{http_code}' "$@")
+		[ "$code" = "$want" ] || { echo "     $*: HTTP $code (want $want)" >&2; bad=1; }
+	}
+	round() {
+		expect 200 -u prom:secret "$url/metrics"
+		expect 200 -u prom:secret -H 'Accept-Encoding: gzip' "$url/metrics"
+		expect 401 -u prom:wrong "$url/metrics"
+		expect 401 -u nobody:secret "$url/"
+	}
+	round
+	reload() {
+		n=$(grep -c 'reloaded\|did not load' "$WORK/exporter.log")
+		kill -HUP "$PID"
+		i=0
+		while [ $i -lt 300 ] &&
+			[ "$(grep -c 'reloaded\|did not load' "$WORK/exporter.log")" -le "$n" ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	}
+	write_web b
+	reload
+	round
+	printf 'nonsense: [\n' >"$WORK/web.yml"
+	reload
+	expect 500 -u prom:secret "$url/metrics"
+	write_web a
+	reload
+	round
+	kill -TERM "$PID"
+	wait "$PID"
+	rc=$?
+	PID=""
+	vg_ok $rc "$WORK/serve.vg" || bad=1
+	return $bad
+}
+check "exporter: TLS + basic auth, certificate reload, broken and mended reload, SIGTERM" \
+	web_reloads
 
 # 2. --once on every scenario.
 once() {
