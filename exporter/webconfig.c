@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -636,6 +637,25 @@ check_priorities(struct ctx *c, unsigned line, const char *prio)
 	return 0;
 }
 
+/* GnuTLS 3.7.9's gnutls_certificate_set_x509_key_mem2() leaks the certificate structures it
+ * allocated (about 10 KiB) when a certificate in the PEM does not parse, which the fuzzer found
+ * and valgrind confirms; configs are re-checked on every reload, so a broken certificate would
+ * leak each time. gnutls_x509_crt_list_import2() fails cleanly: parse the chain with it first. */
+static int
+parse_chain(const gnutls_datum_t *pem)
+{
+	gnutls_x509_crt_t *list = NULL;
+	unsigned n = 0;
+	int r = gnutls_x509_crt_list_import2(&list, &n, pem, GNUTLS_X509_FMT_PEM, 0);
+
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(list[i]);
+	gnutls_free(list);
+	return 0;
+}
+
 /* Loads the pair the way the server will, which also checks that the key belongs to the
  * certificate, and the client CAs. */
 static int
@@ -651,7 +671,10 @@ check_credentials(struct ctx *c, const struct tls_in *t, const struct web_config
 
 	if (r < 0)
 		return fail(c, t->line, "tls_server_config: %s", gnutls_strerror(r));
-	r = gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
+	r = parse_chain(&cert);
+	if (r >= 0)
+		r = gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM,
+							 NULL, 0);
 	if (r < 0) {
 		char qc[QUOTE_SIZE], qk[QUOTE_SIZE];
 		const char *cf = t->s[F_CERT_FILE], *kf = t->s[F_KEY_FILE];
