@@ -13,7 +13,11 @@
 #
 # The pinned differences, and why:
 #   newer: rate_limit (toolkit 0.9); inline cert, key and client_ca (0.10); client_allowed_sans
-#     (0.9). The exporter implements them; 0.8 reports "field ... not found".
+#     (0.9). The exporter implements them; 0.8 reports "field ... not found". Misuses of those
+#     keys are *.bad.yml, rejected by both for different reasons: cert with cert_file (we refuse
+#     the ambiguity), client_allowed_sans with a client_auth_type that lets a client send no
+#     certificate (as newer toolkits do); an empty client_allowed_sans list, which would admit no
+#     client, is refused too (test_webconfig).
 #   stricter, TLS: min_version above max_version (Go fails every handshake instead); a
 #     cipher_suites list that leaves no suite for the enabled versions, and a TLS 1.3-only config
 #     listing only TLS 1.2 CBC suites (GnuTLS has one cipher list for all versions, Go ignores the
