@@ -766,6 +766,17 @@ setup_tls(struct ctx *c, const struct tls_in *t, struct web_config *cfg)
 			    "client auth policy)",
 			    tls_names[ca]);
 	}
+	/* Go verifies against the system's public CAs when no client CA is given; a metrics
+	 * endpoint that trusts every public CA for client certificates is a mistake, not a
+	 * choice, and libmicrohttpd could not load that trust anyway. */
+	if (t->s[F_CLIENT_CA][0] == '\0' && t->s[F_CLIENT_CA_FILE][0] == '\0' &&
+	    (cfg->client_auth == WEB_CLIENT_VERIFY_IF_GIVEN ||
+	     cfg->client_auth == WEB_CLIENT_REQUIRE_AND_VERIFY)) {
+		return fail(c, t->f[F_CLIENT_AUTH]->line,
+			    "client_auth_type %s verifies client certificates and needs "
+			    "client_ca_file (or client_ca) to verify them against",
+			    auth);
+	}
 	/* Go treats an empty list like a given one: only null means "not set". */
 	if (sans != NULL && !yaml_is_null(sans)) {
 		if (cfg->client_auth != WEB_CLIENT_REQUIRE_ANY &&

@@ -22,7 +22,9 @@
 #     cipher_suites list that leaves no suite for the enabled versions, and a TLS 1.3-only config
 #     listing only TLS 1.2 CBC suites (GnuTLS has one cipher list for all versions, Go ignores the
 #     list for TLS 1.3); a client CA file holding no certificate (Go ignores the parse failure and
-#     then trusts no client).
+#     then trusts no client); VerifyClientCertIfGiven or RequireAndVerifyClientCert without a
+#     client CA (Go would verify against the system's public CAs: for a metrics endpoint a
+#     mistake, and libmicrohttpd could not load that trust).
 #   stricter, basic_auth_users: Go's bcrypt.Cost() checks only the "$2?$NN$" prefix; we require a
 #     complete 60-character $2a$/$2b$/$2y$ hash in bcrypt's alphabet, which libxcrypt can verify
 #     ("$2x$" is the buggy crypt_blowfish variant); user names with ':' (Basic auth splits there,

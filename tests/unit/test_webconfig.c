@@ -418,8 +418,15 @@ test_client_auth(void **state)
 			assert_null(c.client_ca_pem);
 		web_config_free(&c);
 	}
-	/* No CA with a verifying mode is allowed (Go then uses the system roots). */
-	parse_ok(TLS_FILES "  client_auth_type: VerifyClientCertIfGiven\n", &c);
+	/* Go verifies against the system roots without a CA; we refuse (see webconfig.c). */
+	assert_fail(TLS_FILES "  client_auth_type: VerifyClientCertIfGiven\n",
+		    "line 4: client_auth_type VerifyClientCertIfGiven verifies client certificates "
+		    "and needs client_ca_file (or client_ca) to verify them against");
+	assert_fail(TLS_FILES "  client_auth_type: RequireAndVerifyClientCert\n",
+		    "line 4: client_auth_type RequireAndVerifyClientCert verifies client "
+		    "certificates and needs client_ca_file (or client_ca) to verify them against");
+	/* The modes that do not verify need none. */
+	parse_ok(TLS_FILES "  client_auth_type: RequireAnyClientCert\n", &c);
 	assert_null(c.client_ca_pem);
 	web_config_free(&c);
 	/* Empty means NoClientCert. */
@@ -475,8 +482,8 @@ test_allowed_sans(void **state)
 	web_config_free(&c);
 
 	assert_fail(TLS_FILES "  client_auth_type: VerifyClientCertIfGiven\n"
-			      "  client_allowed_sans: [a]\n",
-		    "line 5: client_allowed_sans requires client_auth_type RequireAnyClientCert "
+			      "  client_ca_file: ca.crt\n  client_allowed_sans: [a]\n",
+		    "line 6: client_allowed_sans requires client_auth_type RequireAnyClientCert "
 		    "or RequireAndVerifyClientCert");
 	assert_fail(TLS_FILES "  client_allowed_sans: [a]\n",
 		    "line 4: client_allowed_sans requires client_auth_type RequireAnyClientCert "
