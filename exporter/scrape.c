@@ -1,5 +1,8 @@
-/* Scrape orchestration: serialises collection (collectors keep state and caches that are not
- * thread-safe), and renders outside the lock so slow clients never hold up collection. */
+/* Scrape orchestration. Collection is serialised (collectors keep state and caches that are not
+ * thread-safe), and requests that arrive while a collection runs share the next one: each
+ * request gets the result of a collection that started after it arrived, so nothing served is
+ * older than the request, yet 16 concurrent scrapers cost about one collection, not 16 in a row.
+ * Rendering happens outside the collection lock, once per format and result. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -11,13 +14,47 @@
 #include "version.h"
 #include "xalloc.h"
 
+/* One collection, shared by every request that waited for it. */
+struct result {
+	atomic_uint refs;
+	size_t ok;
+	pthread_mutex_t lock; /* guards e and body */
+	struct expo *e;
+	struct buf body[2];   /* per enum expo_format, rendered on first use */
+	bool rendered[2];
+};
+
 struct scraper {
 	struct registry *registry;
 	bool exporter_metrics;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* guards everything below */
+	pthread_cond_t done_cond;
+	uint64_t started;      /* collections started so far */
+	uint64_t done;         /* number of the last one finished */
+	bool running;
+	struct result *latest; /* result of collection number done */
 	_Atomic int64_t running_since; /* monotonic ns of the collection in progress, 0 if none */
 	double start_time;             /* wall clock seconds at creation */
 };
+
+static struct result *
+result_ref(struct result *r)
+{
+	atomic_fetch_add(&r->refs, 1);
+	return r;
+}
+
+static void
+result_put(struct result *r)
+{
+	if (r == NULL || atomic_fetch_sub(&r->refs, 1) != 1)
+		return;
+	expo_free(r->e);
+	buf_free(&r->body[0]);
+	buf_free(&r->body[1]);
+	(void)pthread_mutex_destroy(&r->lock);
+	free(r);
+}
 
 struct scraper *
 scraper_new(struct registry *registry, bool exporter_metrics)
@@ -28,6 +65,7 @@ scraper_new(struct registry *registry, bool exporter_metrics)
 	s->registry = registry;
 	s->exporter_metrics = exporter_metrics;
 	(void)pthread_mutex_init(&s->lock, NULL);
+	(void)pthread_cond_init(&s->done_cond, NULL);
 	atomic_store(&s->running_since, 0);
 	(void)clock_gettime(CLOCK_REALTIME, &now);
 	s->start_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
@@ -39,6 +77,8 @@ scraper_free(struct scraper *s)
 {
 	if (s == NULL)
 		return;
+	result_put(s->latest);
+	(void)pthread_cond_destroy(&s->done_cond);
 	(void)pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -61,21 +101,66 @@ add_exporter_metrics(struct scraper *s, struct expo *out)
 		       0);
 }
 
+/* Runs one collection; called by the request that leads it, without s->lock. */
+static struct result *
+collect(struct scraper *s, int64_t deadline_ns)
+{
+	struct result *r = xcalloc(1, sizeof(*r));
+
+	atomic_init(&r->refs, 1);
+	(void)pthread_mutex_init(&r->lock, NULL);
+	r->body[0] = r->body[1] = (struct buf)BUF_INIT;
+	r->e = expo_new();
+	atomic_store(&s->running_since, monotonic_ns());
+	r->ok = registry_collect(s->registry, r->e, deadline_ns);
+	if (s->exporter_metrics)
+		add_exporter_metrics(s, r->e);
+	atomic_store(&s->running_since, 0);
+	return r;
+}
+
+/* Waits for (or runs) a collection that starts after this call began, and returns it. */
+static struct result *
+fresh_result(struct scraper *s, int64_t deadline_ns)
+{
+	(void)pthread_mutex_lock(&s->lock);
+	uint64_t want = s->started + 1;
+	while (s->done < want) {
+		if (s->running) {
+			(void)pthread_cond_wait(&s->done_cond, &s->lock);
+			continue;
+		}
+		s->running = true;
+		uint64_t n = ++s->started;
+		(void)pthread_mutex_unlock(&s->lock);
+		struct result *r = collect(s, deadline_ns);
+		(void)pthread_mutex_lock(&s->lock);
+		result_put(s->latest);
+		s->latest = r;
+		s->done = n;
+		s->running = false;
+		(void)pthread_cond_broadcast(&s->done_cond);
+	}
+	struct result *r = result_ref(s->latest);
+	(void)pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
 size_t
 scraper_run(struct scraper *s, enum expo_format format, int64_t deadline_ns, struct buf *out)
 {
-	struct expo *e = expo_new();
+	struct result *r = fresh_result(s, deadline_ns);
+	int f = format == EXPO_FORMAT_OPENMETRICS ? 1 : 0;
 
-	(void)pthread_mutex_lock(&s->lock);
-	atomic_store(&s->running_since, monotonic_ns());
-	size_t ok = registry_collect(s->registry, e, deadline_ns);
-	atomic_store(&s->running_since, 0);
-	(void)pthread_mutex_unlock(&s->lock);
-
-	if (s->exporter_metrics)
-		add_exporter_metrics(s, e);
-	expo_render(e, format, out);
-	expo_free(e);
+	(void)pthread_mutex_lock(&r->lock);
+	if (!r->rendered[f]) {
+		expo_render(r->e, format, &r->body[f]);
+		r->rendered[f] = true;
+	}
+	buf_append(out, r->body[f].data, r->body[f].len);
+	(void)pthread_mutex_unlock(&r->lock);
+	size_t ok = r->ok;
+	result_put(r);
 	return ok;
 }
 

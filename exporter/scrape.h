@@ -1,5 +1,5 @@
-/* One scrape: runs the registry under a lock, adds the exporter's own metrics and renders the
- * result into a buffer the caller owns. Shared by --once and the HTTP server. */
+/* One scrape: runs the registry (one collection at a time), adds the exporter's own metrics and
+ * renders the result into a buffer the caller owns. Shared by --once and the HTTP server. */
 #ifndef EXPORTER_SCRAPE_H
 #define EXPORTER_SCRAPE_H
 
@@ -17,8 +17,9 @@ struct scraper;
 struct scraper *scraper_new(struct registry *registry, bool exporter_metrics);
 void scraper_free(struct scraper *s);
 
-/* Collects and renders into out (appended). Concurrent callers are serialised. Returns how many
- * collectors succeeded; the body is complete either way. */
+/* Renders into out (appended) the result of a collection that started after this call did:
+ * callers that arrive while one runs wait and share the next. Returns how many collectors
+ * succeeded; the body is complete either way. */
 size_t scraper_run(struct scraper *s, enum expo_format format, int64_t deadline_ns,
 		   struct buf *out);
 

@@ -1,0 +1,209 @@
+/* Unit tests for scrape.c: which collection a request is answered from. registry_collect is
+ * replaced at link time by one that numbers collections and can be held at a gate, and
+ * pthread_cond_wait is wrapped to count requests waiting for a collection, so every ordering
+ * here is forced, not timed. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "log.h"
+#include "scrape.h"
+
+size_t __wrap_registry_collect(struct registry *r, struct expo *out, int64_t deadline_ns);
+int __real_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int collections;
+static int held_below; /* collections numbered below this wait at the gate */
+static int inside;     /* collections at the gate now */
+static int waiting;    /* scrape requests waiting for a collection */
+
+size_t
+__wrap_registry_collect(struct registry *r, struct expo *out, int64_t deadline_ns)
+{
+	(void)r;
+	(void)deadline_ns;
+	(void)pthread_mutex_lock(&lock);
+	int n = ++collections;
+	inside++;
+	while (n < held_below)
+		(void)__real_pthread_cond_wait(&gate_cond, &lock);
+	inside--;
+	(void)pthread_mutex_unlock(&lock);
+	(void)expo_add(out, "collection", EXPO_GAUGE, "Number of this collection.", n, NULL, 0);
+	return 1;
+}
+
+int
+__wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	(void)__atomic_add_fetch(&waiting, 1, __ATOMIC_SEQ_CST);
+	int r = __real_pthread_cond_wait(c, m);
+	(void)__atomic_sub_fetch(&waiting, 1, __ATOMIC_SEQ_CST);
+	return r;
+}
+
+static void
+wait_until(int *counter, int want)
+{
+	struct timespec ts = {0, 1000000};
+
+	while (__atomic_load_n(counter, __ATOMIC_SEQ_CST) != want)
+		(void)nanosleep(&ts, NULL);
+}
+
+static void
+release(void)
+{
+	(void)pthread_mutex_lock(&lock);
+	held_below = 0;
+	(void)pthread_cond_broadcast(&gate_cond);
+	(void)pthread_mutex_unlock(&lock);
+}
+
+/* The number in the body's "collection N" sample. */
+static int
+collection_of(const struct buf *b)
+{
+	const char *p = strstr(b->data, "\ncollection ");
+	int n = 0;
+
+	assert_non_null(p);
+	for (p += 12; *p >= '0' && *p <= '9'; p++)
+		n = n * 10 + (*p - '0');
+	return n;
+}
+
+struct request {
+	struct scraper *s;
+	struct buf body;
+};
+
+static void *
+scrape(void *arg)
+{
+	struct request *q = arg;
+
+	(void)scraper_run(q->s, EXPO_FORMAT_TEXT, monotonic_ns() + 60000000000LL, &q->body);
+	return NULL;
+}
+
+static int
+setup(void **state)
+{
+	collections = 0;
+	held_below = 0;
+	inside = 0;
+	waiting = 0;
+	*state = scraper_new(NULL, false);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	scraper_free(*state);
+	return 0;
+}
+
+static void
+test_each_request_in_turn_collects(void **state)
+{
+	for (int i = 1; i <= 3; i++) {
+		struct request q = {*state, BUF_INIT};
+		(void)scrape(&q);
+		assert_int_equal(collection_of(&q.body), i);
+		buf_free(&q.body);
+	}
+	assert_int_equal(collections, 3);
+}
+
+static void
+test_no_result_older_than_the_request(void **state)
+{
+	struct request a = {*state, BUF_INIT}, b = {*state, BUF_INIT};
+	pthread_t ta, tb;
+
+	held_below = 2; /* collection 1 waits at the gate */
+	assert_int_equal(pthread_create(&ta, NULL, scrape, &a), 0);
+	wait_until(&inside, 1);
+	/* b arrives while collection 1 runs: it must not be answered from it. */
+	assert_int_equal(pthread_create(&tb, NULL, scrape, &b), 0);
+	wait_until(&waiting, 1);
+	release();
+	assert_int_equal(pthread_join(ta, NULL), 0);
+	assert_int_equal(pthread_join(tb, NULL), 0);
+	assert_int_equal(collection_of(&a.body), 1);
+	assert_int_equal(collection_of(&b.body), 2);
+	buf_free(&a.body);
+	buf_free(&b.body);
+}
+
+static void
+test_waiting_requests_share_one_collection(void **state)
+{
+	struct request first = {*state, BUF_INIT}, q[8];
+	pthread_t t0, t[8];
+
+	held_below = 2;
+	assert_int_equal(pthread_create(&t0, NULL, scrape, &first), 0);
+	wait_until(&inside, 1);
+	for (int i = 0; i < 8; i++) {
+		q[i] = (struct request){*state, BUF_INIT};
+		assert_int_equal(pthread_create(&t[i], NULL, scrape, &q[i]), 0);
+	}
+	wait_until(&waiting, 8);
+	release();
+	assert_int_equal(pthread_join(t0, NULL), 0);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(collection_of(&q[i].body), 2);
+		buf_free(&q[i].body);
+	}
+	/* Eight requests, one collection for all of them. */
+	assert_int_equal(collections, 2);
+	buf_free(&first.body);
+}
+
+static void
+test_formats_from_one_collection(void **state)
+{
+	struct buf text = BUF_INIT, om = BUF_INIT;
+
+	(void)scraper_run(*state, EXPO_FORMAT_TEXT, monotonic_ns() + 60000000000LL, &text);
+	(void)scraper_run(*state, EXPO_FORMAT_OPENMETRICS, monotonic_ns() + 60000000000LL, &om);
+	assert_null(strstr(text.data, "# EOF"));
+	assert_non_null(strstr(om.data, "# EOF\n"));
+	/* Appended to what the buffer held. */
+	struct buf again = BUF_INIT;
+	buf_puts(&again, "prefix\n");
+	(void)scraper_run(*state, EXPO_FORMAT_TEXT, monotonic_ns() + 60000000000LL, &again);
+	assert_int_equal(strncmp(again.data, "prefix\n# HELP collection ", 25), 0);
+	assert_int_equal(collection_of(&again), 3);
+	buf_free(&text);
+	buf_free(&om);
+	buf_free(&again);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_each_request_in_turn_collects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_result_older_than_the_request, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_waiting_requests_share_one_collection, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_formats_from_one_collection, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
