@@ -85,6 +85,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/testlib.o $(BUILD)/libexporter.a
 # These tests replace one function at link time to control timing or state.
 $(BUILD)/tests/test_http: ALL_LDFLAGS += -Wl,--wrap=scraper_run
 $(BUILD)/tests/test_health: ALL_LDFLAGS += -Wl,--wrap=scraper_healthy
+# Moves the clock past the bound on remembered PCI facts.
+$(BUILD)/tests/test_pci: ALL_LDFLAGS += -Wl,--wrap=monotonic_ns
 # Numbers and holds collections, and counts requests waiting for one (test_scrape.c).
 $(BUILD)/tests/test_scrape: ALL_LDFLAGS += -Wl,--wrap=registry_collect -Wl,--wrap=pthread_cond_wait
 # Records the helper's sysfs writes and plays the kernel's part in the fixture copy.

@@ -1,14 +1,18 @@
-/* GPU PCI function discovery from sysfs. Everything comes from readdir, readlink and small
- * attribute reads below sys/bus/pci/devices, so one pass costs a few syscalls per function. */
+/* GPU PCI function discovery from sysfs. One listing of sys/bus/pci/devices per scan, on a kept
+ * descriptor; the fixed facts of each function are read when its directory entry is new, and
+ * only the bound driver (one readlink) on every scan. */
 #include <dirent.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../exporter/log.h"
 #include "../exporter/sysfs.h"
 #include "../exporter/xalloc.h"
 #include "pci.h"
@@ -112,144 +116,348 @@ skip(struct collector *c, const char *bdf, const char *attr, int err)
 	collector_skip(c, what, err);
 }
 
-/* Fills fn from the function's directory (dirfd dev). Returns false when it is not a GPU. */
-static bool
-read_fn(struct collector *c, int dev, const char *bdf, struct pci_fn *fn)
+/* What a scan remembers of a function between calls: everything but the bound driver is fixed
+ * for as long as the device exists, and a device that is removed and added again (VFs after a
+ * sriov_numvfs write) gets a new directory entry, so the entry's inode number says whether the
+ * remembered facts still hold. Skips found while reading them are replayed on every call, so a
+ * bad value is still counted in every scrape. */
+#define MAX_SKIPS 4
+#define STATIC_MAX_AGE_NS (60LL * 1000000000LL)
+
+struct skip_note {
+	char what[96];
+	int err;
+};
+
+struct known_fn {
+	char name[PARSE_BDF_SIZE];
+	ino_t ino;
+	int64_t read_ns;   /* when the fixed facts were read */
+	bool retry;        /* reading them failed: read again next scan, keep nothing */
+	bool seen;         /* in the current listing */
+	bool gpu;          /* a wanted class: the rest is filled only then */
+	bool numbered;     /* vf_number looked up */
+	struct pci_fn fn;  /* all but driver */
+	char link[64];     /* driver link text last checked, and whether it loops */
+	bool link_loops;
+	struct skip_note skips[MAX_SKIPS];
+	size_t nskips;
+};
+
+static struct {
+	pthread_mutex_t lock; /* the collectors and the watchdog thread both scan */
+	dev_t dev;            /* identity of the bus/pci/devices directory listed */
+	ino_t ino;
+	int devices;          /* O_RDONLY directory fd of bus/pci/devices, -1 when not open */
+	struct known_fn *fns;
+	size_t n;
+	char *dents;          /* getdents64 buffer */
+	size_t dents_size;
+} known = {PTHREAD_MUTEX_INITIALIZER, 0, 0, -1, NULL, 0, NULL, 0};
+
+static void
+note_skip(struct known_fn *k, const char *attr, int err)
+{
+	if (k->nskips == MAX_SKIPS)
+		return;
+	struct skip_note *s = &k->skips[k->nskips++];
+	(void)snprintf(s->what, sizeof(s->what), DEVICES "/%s/%s", k->name, attr);
+	s->err = err;
+}
+
+static void
+replay_skips(struct collector *c, const struct known_fn *k)
+{
+	for (size_t i = 0; i < k->nskips; i++)
+		collector_skip(c, k->skips[i].what, k->skips[i].err);
+}
+
+/* Reads the fixed facts of one function (class first: most functions are no GPU). */
+static void
+read_fixed(struct known_fn *k, int64_t now)
 {
 	uint64_t v;
 	char link[32];
+	struct pci_fn *fn = &k->fn;
 
+	k->read_ns = now;
+	k->retry = false;
+	k->gpu = false;
+	k->numbered = false;
+	k->nskips = 0;
+	k->link[0] = '\0';
+	memset(fn, 0, sizeof(*fn));
+	memcpy(fn->bdf, k->name, PARSE_BDF_SIZE);
+	fn->iommu_group = -1;
+	int dev = sysfs_open_dir_fd(known.devices, k->name);
+	if (dev < 0) {
+		note_skip(k, "", -dev);
+		k->retry = true;
+		return;
+	}
 	int r = sysfs_read_u64(dev, "class", 16, 0xffffff, &v);
 	if (r < 0) {
 		if (r != -ENOENT)
-			skip(c, bdf, "class", -r);
-		return false;
+			note_skip(k, "class", -r);
+		k->retry = true;
+		goto out;
 	}
-	if (!class_wanted((uint32_t)v))
-		return false;
-	memset(fn, 0, sizeof(*fn));
-	memcpy(fn->bdf, bdf, PARSE_BDF_SIZE);
 	fn->class_code = (uint32_t)v;
-	fn->iommu_group = -1;
+	if (!class_wanted(fn->class_code))
+		goto out;
+	k->gpu = true;
 	r = sysfs_read_u64(dev, "vendor", 16, 0xffff, &v);
 	if (r == 0)
 		fn->vendor = (unsigned)v;
 	else
-		skip(c, bdf, "vendor", -r);
+		note_skip(k, "vendor", -r);
+	k->retry |= r < 0;
 	r = sysfs_read_u64(dev, "device", 16, 0xffff, &v);
 	if (r == 0)
 		fn->device = (unsigned)v;
 	else
-		skip(c, bdf, "device", -r);
-	ssize_t n = sysfs_link_name(dev, "driver", fn->driver, sizeof(fn->driver));
-	/* The name comes from the link text, which a dangling link still has; a link that loops
-	 * (driver -> driver) names no driver at all. */
-	struct stat st;
-	if (n >= 0 && fstatat(dev, "driver", &st, 0) < 0 && errno == ELOOP) {
-		fn->driver[0] = '\0';
-		n = -ELOOP;
-	}
-	if (n < 0 && n != -ENOENT)
-		skip(c, bdf, "driver", (int)-n);
-	n = sysfs_link_name(dev, "iommu_group", link, sizeof(link));
+		note_skip(k, "device", -r);
+	k->retry |= r < 0;
+	ssize_t n = sysfs_link_name(dev, "iommu_group", link, sizeof(link));
 	if (n >= 0) {
 		int64_t g;
 		if (parse_i64(link, 10, 0, INT32_MAX, &g) == 0)
 			fn->iommu_group = (long)g;
 		else
-			skip(c, bdf, "iommu_group", EINVAL);
+			note_skip(k, "iommu_group", EINVAL);
 	} else if (n != -ENOENT) {
-		skip(c, bdf, "iommu_group", (int)-n);
+		note_skip(k, "iommu_group", (int)-n);
 	}
+	k->retry |= n < 0 && n != -ENOENT;
 	n = sysfs_link_name(dev, "physfn", link, sizeof(link));
 	if (n >= 0) {
 		if (parse_bdf(link, fn->pf) == 0)
 			fn->role = PCI_ROLE_VF;
 		else
-			skip(c, bdf, "physfn", EINVAL);
+			note_skip(k, "physfn", EINVAL);
 	} else if (faccessat(dev, "sriov_totalvfs", F_OK, 0) == 0) {
 		fn->role = PCI_ROLE_PF;
 	}
-	return true;
+	k->retry |= n < 0 && n != -ENOENT;
+out:
+	(void)close(dev);
 }
 
-/* VF numbers come from the PF's side: virtfnN points at VF N+1. */
+/* The bound driver: the only fact read on every scan. The name comes from the link text, which a
+ * dangling link still has; a link that loops (driver -> driver) names no driver at all. The loop
+ * check runs only when the text changes. */
 static void
-number_vfs(struct collector *c, int sys_fd, struct pci_list *l)
+read_driver(struct collector *c, struct known_fn *k, struct pci_fn *out)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		char rel[64];
-		struct dirent *de;
-		DIR *d = NULL;
-		if (l->fns[i].role != PCI_ROLE_PF)
+	char rel[PARSE_BDF_SIZE + 8];
+
+	(void)snprintf(rel, sizeof(rel), "%s/driver", k->name);
+	ssize_t n = sysfs_link_name(known.devices, rel, out->driver, sizeof(out->driver));
+	if (n >= 0 && strcmp(out->driver, k->link) != 0) {
+		struct stat st;
+		k->link_loops = fstatat(known.devices, rel, &st, 0) < 0 && errno == ELOOP;
+		(void)snprintf(k->link, sizeof(k->link), "%s", out->driver);
+	}
+	if (n >= 0 && k->link_loops)
+		n = -ELOOP;
+	if (n < 0) {
+		out->driver[0] = '\0';
+		k->link[0] = '\0';
+		if (n != -ENOENT)
+			skip(c, k->name, "driver", (int)-n);
+	}
+}
+
+/* VF numbers come from the PF's side: virtfnN points at VF N+1. Looked up once per VF. */
+static void
+number_vfs(struct collector *c, struct known_fn *pf)
+{
+	DIR *d = NULL;
+	struct dirent *de;
+
+	if (sysfs_opendir(known.devices, pf->name, &d) < 0)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char target[32], vf[PARSE_BDF_SIZE];
+		uint64_t idx;
+		if (strncmp(de->d_name, "virtfn", 6) != 0)
 			continue;
-		(void)snprintf(rel, sizeof(rel), DEVICES "/%s", l->fns[i].bdf);
-		if (sysfs_opendir(sys_fd, rel, &d) < 0)
+		if (parse_u64(de->d_name + 6, 10, 65535, &idx) < 0 ||
+		    sysfs_link_name(dirfd(d), de->d_name, target, sizeof(target)) < 0 ||
+		    parse_bdf(target, vf) < 0) {
+			skip(c, pf->name, de->d_name, EINVAL);
 			continue;
-		while ((de = readdir(d)) != NULL) {
-			char target[32], vf[PARSE_BDF_SIZE];
-			uint64_t idx;
-			if (strncmp(de->d_name, "virtfn", 6) != 0)
+		}
+		for (size_t i = 0; i < known.n; i++) {
+			struct known_fn *k = &known.fns[i];
+			if (k->gpu && k->fn.role == PCI_ROLE_VF && strcmp(k->name, vf) == 0 &&
+			    strcmp(k->fn.pf, pf->name) == 0) {
+				k->fn.vf_number = (unsigned)idx + 1;
+				k->numbered = true;
+			}
+		}
+	}
+	(void)closedir(d);
+}
+
+/* The listing comes in the same order every time: looking from where the last match was makes
+ * this linear in the number of functions instead of quadratic. */
+static struct known_fn *
+known_entry(const char *name, ino_t ino, int64_t now, size_t *hint, bool *ret_new)
+{
+	for (size_t j = 0; j < known.n; j++) {
+		size_t i = (*hint + j) % known.n;
+		struct known_fn *k = &known.fns[i];
+		if (strcmp(k->name, name) != 0)
+			continue;
+		*ret_new = k->retry || k->ino != ino || now - k->read_ns >= STATIC_MAX_AGE_NS;
+		k->ino = ino;
+		*hint = i + 1;
+		return k;
+	}
+	if (known.n == MAX_GPU_FNS)
+		return NULL;
+	known.fns = xrealloc(known.fns, (known.n + 1) * sizeof(*known.fns));
+	struct known_fn *k = &known.fns[known.n++];
+	memset(k, 0, sizeof(*k));
+	memcpy(k->name, name, PARSE_BDF_SIZE);
+	k->ino = ino;
+	*ret_new = true;
+	return k;
+}
+
+/* Points the cache at sys_fd's tree, dropping what was learnt from another root (tests open
+ * several fixture trees in one process). Returns 0 or -errno (-ENOENT: no PCI bus). */
+static int
+known_open(int sys_fd)
+{
+	struct stat st;
+
+	/* The listed directory's own identity: a tree deleted and another made at the same path
+	 * (tests) must not be answered from the old one's entries. */
+	if (fstatat(sys_fd, DEVICES, &st, 0) < 0)
+		return -errno;
+	if (known.devices >= 0 && st.st_dev == known.dev && st.st_ino == known.ino)
+		return 0;
+	if (known.devices >= 0)
+		(void)close(known.devices);
+	known.devices = -1;
+	known.n = 0;
+	int fd = openat(sys_fd, DEVICES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	known.devices = fd;
+	known.dev = st.st_dev;
+	known.ino = st.st_ino;
+	if (known.dents == NULL) {
+		known.dents_size = 64 * 1024;
+		known.dents = xmalloc(known.dents_size);
+	}
+	return 0;
+}
+
+/* One listing of bus/pci/devices on the kept descriptor: rewinding re-reads the live directory. */
+static int
+list_devices(struct collector *c, int64_t now)
+{
+	size_t hint = 0;
+
+	for (size_t i = 0; i < known.n; i++)
+		known.fns[i].seen = false;
+	if (lseek(known.devices, 0, SEEK_SET) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = getdents64(known.devices, known.dents, known.dents_size);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			const struct dirent64 *de = (const void *)(known.dents + off);
+			off += de->d_reclen;
+			char bdf[PARSE_BDF_SIZE];
+			bool fresh;
+			if (de->d_name[0] == '.')
 				continue;
-			if (parse_u64(de->d_name + 6, 10, 65535, &idx) < 0 ||
-			    sysfs_link_name(dirfd(d), de->d_name, target, sizeof(target)) < 0 ||
-			    parse_bdf(target, vf) < 0) {
-				skip(c, l->fns[i].bdf, de->d_name, EINVAL);
+			if (parse_bdf(de->d_name, bdf) < 0 || strcmp(bdf, de->d_name) != 0) {
+				collector_skip(c, DEVICES ": an entry that is not a PCI address",
+					       EINVAL);
 				continue;
 			}
-			struct pci_fn *fn = lookup(l->fns, l->n, vf);
-			if (fn != NULL && fn->role == PCI_ROLE_VF && strcmp(fn->pf, l->fns[i].bdf) == 0)
-				fn->vf_number = (unsigned)idx + 1;
+			struct known_fn *k = known_entry(bdf, de->d_ino, now, &hint, &fresh);
+			if (k == NULL) {
+				collector_skip(c, DEVICES ": more functions than the limit", E2BIG);
+				continue;
+			}
+			k->seen = true;
+			if (fresh)
+				read_fixed(k, now);
 		}
-		(void)closedir(d);
 	}
+	/* Forget what is gone. */
+	size_t w = 0;
+	for (size_t i = 0; i < known.n; i++) {
+		if (known.fns[i].seen)
+			known.fns[w++] = known.fns[i];
+	}
+	known.n = w;
+	return 0;
 }
 
 int
 pci_list_gpus(struct collector *c, int sys_fd, struct pci_list *ret)
 {
 	struct pci_list l = {NULL, 0};
-	size_t cap = 0;
-	DIR *d = NULL;
-	struct dirent *de;
+	int64_t now = monotonic_ns();
 
-	int r = sysfs_opendir(sys_fd, DEVICES, &d);
-	if (r == -ENOENT) {
-		*ret = l;
-		return 0;
-	}
-	if (r < 0)
+	(void)pthread_mutex_lock(&known.lock);
+	int r = known_open(sys_fd);
+	if (r == 0)
+		r = list_devices(c, now);
+	if (r < 0) {
+		/* The descriptor may be stale (a fixture tree replaced): start over next time. */
+		if (known.devices >= 0)
+			(void)close(known.devices);
+		known.devices = -1;
+		known.n = 0;
+		(void)pthread_mutex_unlock(&known.lock);
+		if (r == -ENOENT) {
+			*ret = l;
+			return 0;
+		}
 		return r;
-	while ((de = readdir(d)) != NULL) {
-		char bdf[PARSE_BDF_SIZE];
-		if (de->d_name[0] == '.')
-			continue;
-		if (parse_bdf(de->d_name, bdf) < 0 || strcmp(bdf, de->d_name) != 0) {
-			collector_skip(c, DEVICES ": an entry that is not a PCI address", EINVAL);
-			continue;
-		}
-		int dev = sysfs_open_dir_fd(dirfd(d), de->d_name);
-		if (dev < 0) {
-			skip(c, bdf, "", -dev);
-			continue;
-		}
-		if (l.n == cap) {
-			if (cap == MAX_GPU_FNS) {
-				(void)close(dev);
-				collector_skip(c, DEVICES ": more GPU functions than the limit", E2BIG);
-				break;
-			}
-			cap = cap == 0 ? 16 : cap * 2;
-			l.fns = xrealloc(l.fns, cap * sizeof(*l.fns));
-		}
-		if (read_fn(c, dev, bdf, &l.fns[l.n]))
-			l.n++;
-		(void)close(dev);
 	}
-	(void)closedir(d);
+	for (size_t i = 0; i < known.n; i++) {
+		struct known_fn *k = &known.fns[i];
+		if (k->gpu && k->fn.role == PCI_ROLE_PF) {
+			bool unnumbered = false;
+			for (size_t j = 0; j < known.n && !unnumbered; j++)
+				unnumbered = known.fns[j].gpu && !known.fns[j].numbered &&
+					     known.fns[j].fn.role == PCI_ROLE_VF &&
+					     strcmp(known.fns[j].fn.pf, k->name) == 0;
+			if (unnumbered)
+				number_vfs(c, k);
+		}
+	}
+	size_t ngpu = 0;
+	for (size_t i = 0; i < known.n; i++) {
+		replay_skips(c, &known.fns[i]);
+		ngpu += known.fns[i].gpu;
+	}
+	l.fns = ngpu > 0 ? xcalloc(ngpu, sizeof(*l.fns)) : NULL;
+	for (size_t i = 0; i < known.n; i++) {
+		struct known_fn *k = &known.fns[i];
+		if (!k->gpu)
+			continue;
+		/* A VF whose PF listing did not name it keeps number 0, as before. */
+		k->numbered = true;
+		l.fns[l.n] = k->fn;
+		read_driver(c, k, &l.fns[l.n]);
+		l.n++;
+	}
+	(void)pthread_mutex_unlock(&known.lock);
 	if (l.n > 1)
 		qsort(l.fns, l.n, sizeof(*l.fns), cmp_fn);
-	number_vfs(c, sys_fd, &l);
 	*ret = l;
 	return 0;
 }

@@ -15,6 +15,18 @@
 #include "pci.h"
 #include "testlib.h"
 
+int64_t __real_monotonic_ns(void);
+int64_t __wrap_monotonic_ns(void);
+
+/* The scan's clock, moved forward by tests of the bound on remembered facts. */
+static int64_t clock_offset;
+
+int64_t
+__wrap_monotonic_ns(void)
+{
+	return __real_monotonic_ns() + clock_offset;
+}
+
 /* pci_list_gpus needs a collector (for collector_skip): run it inside a one-collector registry. */
 static struct pci_list result;
 static int list_rc;
@@ -167,6 +179,95 @@ test_broken_tree(void **state)
 	pci_list_free(&result);
 }
 
+/* The scan remembers fixed facts between calls: what changes must still be seen. The bound driver
+ * at once; a device removed, or removed and added again (a new directory entry), at once; a
+ * fixed fact changed in place under the same entry (which sysfs never does) within 60 s. */
+static void
+test_changes_between_scans(void **state)
+{
+	(void)state;
+	tree_gpu(tmp, "0000:00:02.0", "i915");
+	tree_put(tmp, "devices/pci0000:00/0000:00:02.0/sriov_totalvfs", "7\n");
+	tree_gpu(tmp, "0000:00:02.1", "i915");
+	tree_link(tmp, "devices/pci0000:00/0000:00:02.0/virtfn0", "../0000:00:02.1");
+	tree_link(tmp, "devices/pci0000:00/0000:00:02.1/physfn", "../0000:00:02.0");
+	assert_int_equal(list_at(tmp), 0);
+	assert_int_equal(result.n, 2);
+	assert_string_equal(pci_find(&result, "0000:00:02.1")->driver, "i915");
+	assert_int_equal(pci_find(&result, "0000:00:02.1")->vf_number, 1);
+	pci_list_free(&result);
+
+	/* Handed to vfio-pci: seen in the next scan. */
+	tree_link(tmp, "devices/pci0000:00/0000:00:02.1/driver", "../../../bus/pci/drivers/vfio-pci");
+	assert_int_equal(list_at(tmp), 0);
+	assert_string_equal(pci_find(&result, "0000:00:02.1")->driver, "vfio-pci");
+	pci_list_free(&result);
+
+	/* VFs disabled: gone in the next scan. */
+	tree_rm(tmp, "bus/pci/devices/0000:00:02.1");
+	tree_rm(tmp, "devices/pci0000:00/0000:00:02.1");
+	tree_rm(tmp, "devices/pci0000:00/0000:00:02.0/virtfn0");
+	assert_int_equal(list_at(tmp), 0);
+	assert_int_equal(result.n, 1);
+	assert_null(pci_find(&result, "0000:00:02.1"));
+	pci_list_free(&result);
+
+	/* Enabled again: a new entry, read afresh (new IOMMU group, VF number from virtfn1). */
+	tree_gpu(tmp, "0000:00:02.1", "i915");
+	tree_link(tmp, "devices/pci0000:00/0000:00:02.1/physfn", "../0000:00:02.0");
+	tree_link(tmp, "devices/pci0000:00/0000:00:02.1/iommu_group", "../../../kernel/iommu_groups/9");
+	tree_link(tmp, "devices/pci0000:00/0000:00:02.0/virtfn1", "../0000:00:02.1");
+	assert_int_equal(list_at(tmp), 0);
+	const struct pci_fn *vf = pci_find(&result, "0000:00:02.1");
+	assert_non_null(vf);
+	assert_int_equal(vf->iommu_group, 9);
+	assert_int_equal(vf->vf_number, 2);
+	pci_list_free(&result);
+
+	/* Removed and added again between two scans (sriov_numvfs 0, then 1): the entry is new, so
+	 * its facts are read again. The new link is renamed over the old one, so its inode cannot
+	 * be the old one's, reused. */
+	char from[600], to[600];
+	tree_link(tmp, "devices/pci0000:00/0000:00:02.1/iommu_group", "../../../kernel/iommu_groups/11");
+	tree_link(tmp, "bus/pci/devices/new", "../../../devices/pci0000:00/0000:00:02.1");
+	xsnprintf(from, sizeof(from), "%s/bus/pci/devices/new", tmp);
+	xsnprintf(to, sizeof(to), "%s/bus/pci/devices/0000:00:02.1", tmp);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(list_at(tmp), 0);
+	assert_int_equal(pci_find(&result, "0000:00:02.1")->iommu_group, 11);
+	pci_list_free(&result);
+
+	/* Rewritten in place under the same entry: remembered for up to 60 s, then read again. */
+	tree_put(tmp, "devices/pci0000:00/0000:00:02.0/device", "0x56c0\n");
+	assert_int_equal(list_at(tmp), 0);
+	assert_int_equal(pci_find(&result, "0000:00:02.0")->device, 0x46d4);
+	pci_list_free(&result);
+	clock_offset += 61LL * 1000000000LL;
+	assert_int_equal(list_at(tmp), 0);
+	assert_int_equal(pci_find(&result, "0000:00:02.0")->device, 0x56c0);
+	pci_list_free(&result);
+}
+
+/* A value that could not be read is not remembered: it is tried again, and counted, each scan. */
+static void
+test_failures_not_remembered(void **state)
+{
+	(void)state;
+	tree_gpu(tmp, "0000:00:02.0", "i915");
+	tree_rm(tmp, "devices/pci0000:00/0000:00:02.0/vendor");
+	tree_put(tmp, "devices/pci0000:00/0000:00:02.0/vendor/oops", "");
+	assert_int_equal(list_at(tmp), 1);
+	assert_int_equal(pci_find(&result, "0000:00:02.0")->vendor, 0);
+	pci_list_free(&result);
+	assert_int_equal(list_at(tmp), 1);
+	pci_list_free(&result);
+	tree_rm(tmp, "devices/pci0000:00/0000:00:02.0/vendor");
+	tree_put(tmp, "devices/pci0000:00/0000:00:02.0/vendor", "0x8086\n");
+	assert_int_equal(list_at(tmp), 0);
+	assert_int_equal(pci_find(&result, "0000:00:02.0")->vendor, 0x8086);
+	pci_list_free(&result);
+}
+
 /* Links that loop: the walk must not hang, and a driver link pointing at itself names no driver
  * (its text is "driver"), while a dangling one still names the driver it points at. */
 static void
@@ -208,6 +309,8 @@ main(void)
 		cmocka_unit_test(test_count_vfs),
 		cmocka_unit_test_setup_teardown(test_broken_tree, setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_link_loops, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_changes_between_scans, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_failures_not_remembered, setup, tree_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
