@@ -32,34 +32,34 @@ sysfs_open_file(int dirfd, const char *rel, int flags)
 }
 
 ssize_t
+sysfs_pread_str(int fd, char *buf, size_t size)
+{
+	if (size < 2)
+		return -EINVAL;
+	ssize_t r = pread(fd, buf, size - 1, 0);
+	if (r < 0)
+		return -errno;
+	if ((size_t)r == size - 1)
+		return -EFBIG;
+	/* Attributes are text: a NUL byte is not kernel output, and every caller would silently
+	 * see only the part before it (a command line missing its later parameters). */
+	if (memchr(buf, '\0', (size_t)r) != NULL)
+		return -EINVAL;
+	if (r > 0 && buf[r - 1] == '\n')
+		r--;
+	buf[r] = '\0';
+	return r;
+}
+
+ssize_t
 sysfs_read_str(int dirfd, const char *rel, char *buf, size_t size)
 {
-	ssize_t r;
-
 	if (size < 2)
 		return -EINVAL;
 	int fd = sysfs_open_file(dirfd, rel, O_RDONLY);
 	if (fd < 0)
 		return fd;
-	r = read(fd, buf, size - 1);
-	if (r < 0) {
-		r = -errno;
-		goto out;
-	}
-	if ((size_t)r == size - 1) {
-		r = -EFBIG;
-		goto out;
-	}
-	/* Attributes are text: a NUL byte is not kernel output, and every caller would silently
-	 * see only the part before it (a command line missing its later parameters). */
-	if (memchr(buf, '\0', (size_t)r) != NULL) {
-		r = -EINVAL;
-		goto out;
-	}
-	if (r > 0 && buf[r - 1] == '\n')
-		r--;
-	buf[r] = '\0';
-out:
+	ssize_t r = sysfs_pread_str(fd, buf, size);
 	(void)close(fd);
 	return r;
 }
@@ -70,6 +70,17 @@ sysfs_read_u64(int dirfd, const char *rel, int base, uint64_t max, uint64_t *ret
 	char buf[64];
 
 	ssize_t n = sysfs_read_str(dirfd, rel, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return parse_u64(buf, base, max, ret_value);
+}
+
+int
+sysfs_pread_u64(int fd, int base, uint64_t max, uint64_t *ret_value)
+{
+	char buf[64];
+
+	ssize_t n = sysfs_pread_str(fd, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	return parse_u64(buf, base, max, ret_value);

@@ -83,5 +83,26 @@ check "wrong device numbers: not present" \
 printf 'Kernel: 6.17.4-2-pve\nTime: 1772400000.000000\n' >"$card/error"
 scrape
 check "captured hang reported" has 'gpu_sriov_error_state_present{pci_address="0000:00:02.0"} 1'
+
+# What the drm collector remembers per card (engines, which files exist, kept descriptors)
+# must not hide changes: a value rewritten in place is read on the next scrape ...
+printf '1300\n' >"$card/gt/gt0/rps_act_freq_mhz"
+scrape
+check "frequency change seen by the next scrape (kept descriptor)" \
+	has 'gpu_sriov_gpu_frequency_hertz{pci_address="0000:00:02.0",kind="actual"} 1300000000'
+# ... and a card that is registered again (driver rebound: a new directory entry) is read afresh,
+# here with one engine fewer. cp, not mv, so the new entry has a new inode.
+cp -a "$card" "$card.new" && rm -rf "$card/engine/vcs0" "$card.new/engine/vcs0" && rm -rf "$card" &&
+	mv "$card.new" "$card"
+scrape
+check "re-registered card: engines read again" \
+	sh -c "! grep -q 'gpu_sriov_engine_info{pci_address=\"0000:00:02.0\",engine=\"vcs0\"' '$WORK/m'"
+check "re-registered card: the other engines still there" \
+	has 'gpu_sriov_engine_info{pci_address="0000:00:02.0",engine="rcs0",class="render",instance="0"} 1'
+# The card unregistered (driver unbound): no card series left behind.
+mv "$card" "$WORK/card0.saved"
+scrape
+check "unregistered card: no frequency series left" \
+	sh -c "! grep -q 'gpu_sriov_gpu_frequency_hertz{pci_address=\"0000:00:02.0\"' '$WORK/m'"
 stop_exporter
 report gpu
