@@ -87,6 +87,7 @@ $(BUILD)/tests/test_http: ALL_LDFLAGS += -Wl,--wrap=scraper_run
 $(BUILD)/tests/test_health: ALL_LDFLAGS += -Wl,--wrap=scraper_healthy
 # Moves the clock past the bound on remembered PCI facts.
 $(BUILD)/tests/test_pci: ALL_LDFLAGS += -Wl,--wrap=monotonic_ns
+$(BUILD)/tests/test_sriov: ALL_LDFLAGS += -Wl,--wrap=monotonic_ns
 # Counts reads on kept attribute descriptors and injects ENODEV (a removed sysfs node).
 $(BUILD)/tests/test_attr: ALL_LDFLAGS += -Wl,--wrap=pread
 # Numbers and holds collections, and counts requests waiting for one (test_scrape.c).

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +154,8 @@ static struct {
 	size_t n;
 	char *dents;          /* getdents64 buffer */
 	size_t dents_size;
-} known = {PTHREAD_MUTEX_INITIALIZER, 0, 0, -1, NULL, 0, NULL, 0};
+	_Atomic uint64_t generation; /* bumped whenever a function appears, goes or is re-read */
+} known = {PTHREAD_MUTEX_INITIALIZER, 0, 0, -1, NULL, 0, NULL, 0, 0};
 
 static void
 note_skip(struct known_fn *k, const char *attr, int err)
@@ -343,6 +345,7 @@ known_open(int sys_fd)
 		(void)close(known.devices);
 	known.devices = -1;
 	known.n = 0;
+	atomic_fetch_add(&known.generation, 1);
 	int fd = openat(sys_fd, DEVICES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -390,8 +393,10 @@ list_devices(struct collector *c, int64_t now)
 				continue;
 			}
 			k->seen = true;
-			if (fresh)
+			if (fresh) {
 				read_fixed(k, now);
+				atomic_fetch_add(&known.generation, 1);
+			}
 		}
 	}
 	/* Forget what is gone. */
@@ -400,6 +405,8 @@ list_devices(struct collector *c, int64_t now)
 		if (known.fns[i].seen)
 			known.fns[w++] = known.fns[i];
 	}
+	if (w != known.n)
+		atomic_fetch_add(&known.generation, 1);
 	known.n = w;
 	return 0;
 }
@@ -460,6 +467,12 @@ pci_list_gpus(struct collector *c, int sys_fd, struct pci_list *ret)
 		qsort(l.fns, l.n, sizeof(*l.fns), cmp_fn);
 	*ret = l;
 	return 0;
+}
+
+uint64_t
+pci_generation(void)
+{
+	return atomic_load(&known.generation);
 }
 
 int

@@ -52,6 +52,10 @@ void pci_list_free(struct pci_list *l);
 /* The entry for bdf, or NULL. Borrowed from l. */
 const struct pci_fn *pci_find(const struct pci_list *l, const char *bdf);
 
+/* Changes whenever a scan finds a PCI function added, removed or re-read: what depends only on
+ * which devices exist (IOMMU group membership) can be kept while it stays the same. */
+uint64_t pci_generation(void);
+
 /* VFs enabled now: the PF's virtfn* links, counted without the device lock that reading
  * sriov_numvfs takes. Returns the count or -errno. */
 int pci_count_vfs(int sys_fd, const char *pf_bdf);

@@ -17,14 +17,59 @@
 #include "persist.h"
 #include "pve.h"
 
+/* The persistence config (etc/sysfs.conf, tmpfiles.d, udev rules: a dozen files and
+ * directories) is re-read at most every PERSIST_MAX_AGE_NS; what it skipped is reported on every
+ * scrape. IOMMU group sizes are kept while no PCI function comes or goes (pci_generation()). */
+#define PERSIST_MAX_AGE_NS (5LL * 1000000000LL)
+#define MAX_SKIPS 16
+
+struct group_size {
+	long group;
+	ssize_t size; /* or -errno */
+};
+
 struct sriov_state {
 	struct pcidb *db;
+	struct persist persist;
+	bool persist_loaded;
+	int64_t persist_ns;
+	struct {
+		char what[128];
+		int err;
+	} skips[MAX_SKIPS];
+	size_t nskips;
+	struct group_size *groups;
+	size_t ngroups;
+	uint64_t groups_generation;
 };
 
 static void
 skip_cb(void *arg, const char *what, int err)
 {
-	collector_skip(arg, what, err);
+	struct collector *c = arg;
+	struct sriov_state *st = collector_get_data(c);
+
+	if (st->nskips < MAX_SKIPS) {
+		(void)snprintf(st->skips[st->nskips].what, sizeof(st->skips[0].what), "%s", what);
+		st->skips[st->nskips++].err = err;
+	}
+}
+
+static const struct persist *
+persist_get(struct collector *c, int64_t now)
+{
+	struct sriov_state *st = collector_get_data(c);
+
+	if (!st->persist_loaded || now - st->persist_ns >= PERSIST_MAX_AGE_NS) {
+		persist_free(&st->persist);
+		st->nskips = 0;
+		(void)persist_load(collector_roots(c)->root, &st->persist, skip_cb, c);
+		st->persist_loaded = true;
+		st->persist_ns = now;
+	}
+	for (size_t i = 0; i < st->nskips; i++)
+		collector_skip(c, st->skips[i].what, st->skips[i].err);
+	return &st->persist;
 }
 
 static int
@@ -47,6 +92,8 @@ sriov_fini(struct collector *c)
 	if (st == NULL)
 		return;
 	pcidb_close(st->db);
+	persist_free(&st->persist);
+	free(st->groups);
 	free(st);
 	collector_set_data(c, NULL);
 }
@@ -78,7 +125,7 @@ expected_vfs(struct collector *c, const struct persist *p, const char *bdf, unsi
 /* Devices in the IOMMU group, or -errno (reported) when its devices directory cannot be listed:
  * then there is no size to report, and 0 would read as an empty group. */
 static ssize_t
-group_size(struct collector *c, long group)
+group_size_read(struct collector *c, long group)
 {
 	char rel[64];
 	DIR *d = NULL;
@@ -94,6 +141,29 @@ group_size(struct collector *c, long group)
 	while ((de = readdir(d)) != NULL)
 		n += de->d_name[0] != '.';
 	(void)closedir(d);
+	return n;
+}
+
+static ssize_t
+group_size(struct collector *c, long group)
+{
+	struct sriov_state *st = collector_get_data(c);
+	uint64_t gen = pci_generation();
+
+	if (gen != st->groups_generation) {
+		st->ngroups = 0;
+		st->groups_generation = gen;
+	}
+	for (size_t i = 0; i < st->ngroups; i++) {
+		if (st->groups[i].group == group) {
+			if (st->groups[i].size < 0)
+				break; /* failures are not kept: read again, and reported */
+			return st->groups[i].size;
+		}
+	}
+	ssize_t n = group_size_read(c, group);
+	st->groups = xrealloc(st->groups, (st->ngroups + 1) * sizeof(*st->groups));
+	st->groups[st->ngroups++] = (struct group_size){group, n};
 	return n;
 }
 
@@ -197,13 +267,12 @@ sriov_collect(struct collector *c, struct expo *out)
 {
 	const struct roots *roots = collector_roots(c);
 	struct pci_list l;
-	struct persist p = {NULL, 0};
 	int pve_err;
 
 	int r = pci_list_gpus(c, roots->sys, &l);
 	if (r < 0)
 		return r;
-	(void)persist_load(roots->root, &p, skip_cb, c);
+	const struct persist *p = persist_get(c, monotonic_ns());
 	/* Only for the vmid label: shared with the proxmox collector, which reports problems. */
 	const struct pve_config *pve = pve_config_for_scrape(roots->root, roots->sys,
 							     collector_scrape_id(c), NULL, NULL,
@@ -211,7 +280,7 @@ sriov_collect(struct collector *c, struct expo *out)
 	for (size_t i = 0; i < l.n; i++) {
 		const struct pci_fn *fn = &l.fns[i];
 		if (fn->role == PCI_ROLE_PF)
-			collect_pf(c, out, fn, &p);
+			collect_pf(c, out, fn, p);
 		else if (fn->role == PCI_ROLE_VF)
 			collect_vf(out, fn, pve);
 		ssize_t size = fn->role != PCI_ROLE_NONE && fn->iommu_group >= 0
@@ -223,7 +292,6 @@ sriov_collect(struct collector *c, struct expo *out)
 				       "as passthrough needs).",
 				       (double)size, EXPO_LABELS({"pci_address", fn->bdf}));
 	}
-	persist_free(&p);
 	pci_list_free(&l);
 	return 0;
 }
