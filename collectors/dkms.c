@@ -5,7 +5,10 @@
  *
  * The tree is read directly (never by running dkms: no forks at scrape time) and changes only
  * when packages are installed, so the parsed tree is cached in the collector's state and re-read
- * when a cheap fingerprint of the directories changes, or after DKMS_TREE_MAX_AGE_NS. */
+ * when a cheap fingerprint of the directories changes, or after DKMS_TREE_MAX_AGE_NS. The
+ * fingerprint itself costs a few system calls per directory of the tree, so it is taken at most
+ * every COLLECTOR_RECHECK_NS: a change is seen within 5 s, one the fingerprint misses within
+ * 5 minutes. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +42,7 @@
 
 struct dkms_data {
 	struct dkms_tree *tree; /* cached; NULL until the first collect */
+	int64_t checked_ns;     /* when the fingerprint was last compared */
 	char arch[ARCH_SIZE];
 };
 
@@ -159,11 +163,14 @@ dkms_collect(struct collector *c, struct expo *out)
 	struct dkms_data *d = collector_get_data(c);
 	int root = collector_roots(c)->root;
 
+	int64_t now = monotonic_ns();
+	/* The tree's age needs no system call; the fingerprint walk waits for the recheck bound. */
+	bool check = d->tree == NULL || dkms_tree_stale(d->tree, d->tree->fingerprint, now) ||
+		     now - d->checked_ns >= COLLECTOR_RECHECK_NS || now < d->checked_ns;
 	/* Fingerprint first: a change during the read then shows up as a new fingerprint next time.
 	 */
-	uint64_t fp = dkms_tree_fingerprint(root);
-	int64_t now = monotonic_ns();
-	if (dkms_tree_stale(d->tree, fp, now)) {
+	uint64_t fp = check ? dkms_tree_fingerprint(root) : d->tree->fingerprint;
+	if (check && dkms_tree_stale(d->tree, fp, now)) {
 		struct dkms_tree *t = NULL;
 		int r = dkms_tree_read(root, d->arch, &t);
 		if (r < 0)
@@ -175,6 +182,9 @@ dkms_collect(struct collector *c, struct expo *out)
 		log_msg(LOG_LEVEL_DEBUG, "dkms", 0, "read the DKMS tree: %zu modules, %zu kernels",
 			t->nmodules, t->nkernels);
 	}
+	/* Only after success: a failed read is tried again by the next scrape. */
+	if (check)
+		d->checked_ns = now;
 	/* Replayed on every scrape so skipped_values does not depend on whether the cache was hit.
 	 */
 	for (size_t i = 0; i < d->tree->nskips; i++)

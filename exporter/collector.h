@@ -26,6 +26,15 @@ struct collector_options {
 	struct watchdog *watchdog;       /* NULL without --watchdog.enable */
 };
 
+/* How stale a collector's cached view of rarely changing files may get. Collectors that cache
+ * (dkms, kernel, iommu, module through attr.h, kmsg's list of GPU functions) look at their
+ * sources again at most this often, so a change on disk shows in the first scrape that starts
+ * this long after it. 5 s is below any sensible scrape interval (Prometheus: 15 s to 1 min), so a
+ * single Prometheus still gets a fresh view on every scrape; only clients polling faster (several
+ * servers, dashboards, load tests) share one, and that is the load this bound exists for. Alerts
+ * on these facts wait minutes (for:), so 5 s never delays one noticeably. */
+#define COLLECTOR_RECHECK_NS (5LL * 1000000000LL)
+
 struct collector;
 
 struct collector_ops {

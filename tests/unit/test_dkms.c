@@ -24,6 +24,19 @@
 #include "registry.h"
 #include "testlib.h"
 
+int64_t __real_monotonic_ns(void);
+int64_t __wrap_monotonic_ns(void);
+
+/* The collector's clock (-Wl,--wrap=monotonic_ns): moved by the cache tests, never by itself. */
+#define SEC 1000000000LL
+static int64_t fake_now = 1000 * SEC;
+
+int64_t
+__wrap_monotonic_ns(void)
+{
+	return fake_now;
+}
+
 #define MOD "i915-sriov-dkms"
 #define MODDIR "var/lib/dkms/" MOD
 
@@ -666,9 +679,10 @@ static const bool enabled[] = {true};
 	"gpu_sriov_dkms_build_failed{module=\"" MOD "\",version=\"" ver "\",kernel=\"" kver        \
 	"\",arch=\"x86_64\"} " v "\n"
 
-/* The tree changes between two collects (a build finishes and is installed for the next kernel)
- * and the second collect sees it; a change the fingerprint does not cover is not seen until the
- * tree changes again, which shows the cached copy is what gets reported. */
+/* The tree changes between two collects (a build finishes and is installed for the next kernel):
+ * a collect within COLLECTOR_RECHECK_NS of the last look still reports the cached tree, the first
+ * one after it sees the change. A change the fingerprint does not cover is seen only when the tree
+ * ages out (DKMS_TREE_MAX_AGE_NS), which shows the cached copy is what gets reported. */
 static void
 test_cache_sees_change(void **state)
 {
@@ -684,6 +698,7 @@ test_cache_sees_change(void **state)
 	build(e->root, "2025.07.22", "6.11.11-2-pve", false);
 	struct registry *r = registry_new(only_dkms, 1, enabled, &roots, NULL);
 
+	int64_t t0 = fake_now;
 	char *text = collect(r);
 	assert_has(text, STATE("2025.07.22", "6.8.12-4-pve", "installed"));
 	assert_has(text, STATE("2025.07.22", "6.8.12-9-pve", "missing"));
@@ -695,20 +710,37 @@ test_cache_sees_change(void **state)
 
 	build(e->root, "2025.07.22", "6.8.12-9-pve", true);
 	install(e->root, "2025.07.22", "6.8.12-9-pve");
+	fake_now = t0 + COLLECTOR_RECHECK_NS - 1;
+	text = collect(r);
+	assert_has(text, READY("6.8.12-9-pve", "0"));
+	free(text);
+	fake_now = t0 + COLLECTOR_RECHECK_NS;
 	text = collect(r);
 	assert_has(text, STATE("2025.07.22", "6.8.12-9-pve", "installed"));
 	assert_has(text, READY("6.8.12-9-pve", "1"));
 	free(text);
+	int64_t read_at = fake_now;
 
-	/* log/ is below what the fingerprint lists: the cached tree still has the failed build */
+	/* log/ is below what the fingerprint lists: the cached tree still has the failed build,
+	 * after the recheck bound too, until the tree is old enough to be read again anyway */
 	assert_int_equal(
 	    unlinkat(e->root, MODDIR "/2025.07.22/6.11.11-2-pve/x86_64/log/make.log", 0), 0);
+	fake_now += 2 * COLLECTOR_RECHECK_NS;
 	text = collect(r);
 	assert_has(text, FAILED("2025.07.22", "6.11.11-2-pve", "1"));
+	free(text);
+	fake_now = read_at + DKMS_TREE_MAX_AGE_NS - 1;
+	text = collect(r);
+	assert_has(text, FAILED("2025.07.22", "6.11.11-2-pve", "1"));
+	free(text);
+	fake_now = read_at + DKMS_TREE_MAX_AGE_NS;
+	text = collect(r);
+	assert_has(text, FAILED("2025.07.22", "6.11.11-2-pve", "0"));
 	free(text);
 
 	/* the rebuild succeeds: module/ appears, the tree is re-read */
 	mkdirs(e->root, MODDIR "/2025.07.22/6.11.11-2-pve/x86_64/module");
+	fake_now += COLLECTOR_RECHECK_NS;
 	text = collect(r);
 	assert_has(text, FAILED("2025.07.22", "6.11.11-2-pve", "0"));
 	assert_has(text, STATE("2025.07.22", "6.11.11-2-pve", "built"));
@@ -716,6 +748,11 @@ test_cache_sees_change(void **state)
 
 	/* the kernel package is removed: its modules.dep goes, and so do its series */
 	assert_int_equal(unlinkat(e->root, "lib/modules/6.11.11-2-pve/modules.dep", 0), 0);
+	fake_now += 1;
+	text = collect(r);
+	assert_has(text, "6.11.11-2-pve");
+	free(text);
+	fake_now += COLLECTOR_RECHECK_NS;
 	text = collect(r);
 	assert_lacks(text, "6.11.11-2-pve");
 	free(text);
