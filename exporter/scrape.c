@@ -18,10 +18,10 @@
 struct result {
 	atomic_uint refs;
 	size_t ok;
-	pthread_mutex_t lock; /* guards e and body */
+	pthread_mutex_t lock; /* serialises rendering */
 	struct expo *e;
 	struct buf body[2];   /* per enum expo_format, rendered on first use */
-	bool rendered[2];
+	atomic_bool rendered[2]; /* set (release) once body[f] is final: then read without the lock */
 };
 
 struct scraper {
@@ -108,6 +108,8 @@ collect(struct scraper *s, int64_t deadline_ns)
 	struct result *r = xcalloc(1, sizeof(*r));
 
 	atomic_init(&r->refs, 1);
+	atomic_init(&r->rendered[0], false);
+	atomic_init(&r->rendered[1], false);
 	(void)pthread_mutex_init(&r->lock, NULL);
 	r->body[0] = r->body[1] = (struct buf)BUF_INIT;
 	r->e = expo_new();
@@ -152,13 +154,15 @@ scraper_run(struct scraper *s, enum expo_format format, int64_t deadline_ns, str
 	struct result *r = fresh_result(s, deadline_ns);
 	int f = format == EXPO_FORMAT_OPENMETRICS ? 1 : 0;
 
-	(void)pthread_mutex_lock(&r->lock);
-	if (!r->rendered[f]) {
-		expo_render(r->e, format, &r->body[f]);
-		r->rendered[f] = true;
+	if (!atomic_load_explicit(&r->rendered[f], memory_order_acquire)) {
+		(void)pthread_mutex_lock(&r->lock);
+		if (!atomic_load_explicit(&r->rendered[f], memory_order_relaxed)) {
+			expo_render(r->e, format, &r->body[f]);
+			atomic_store_explicit(&r->rendered[f], true, memory_order_release);
+		}
+		(void)pthread_mutex_unlock(&r->lock);
 	}
 	buf_append(out, r->body[f].data, r->body[f].len);
-	(void)pthread_mutex_unlock(&r->lock);
 	size_t ok = r->ok;
 	result_put(r);
 	return ok;
