@@ -29,7 +29,8 @@
 /* How long a resolved path (or a failed open) is trusted before fstatat() checks it again. */
 #define ATTR_RECHECK_NS (5LL * 1000000000LL)
 
-/* One attribute. Fields are private to attr.c; callers only declare it and use the functions. */
+/* One attribute. Callers read rel (to name the file when they report it) and leave the rest to
+ * the functions below. */
 struct attr {
 	int dirfd;          /* borrowed: rel is resolved below it */
 	char *rel;          /* owned copy */
