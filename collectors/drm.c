@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <xf86drm.h>
 
+#include "../exporter/attr.h"
 #include "../exporter/log.h"
 #include "../exporter/sysfs.h"
 #include "../exporter/xalloc.h"
@@ -30,12 +31,6 @@ struct rc6 {
 	uint64_t wraps;
 };
 
-/* An attribute re-read on every scrape: its descriptor is kept and read with pread() at offset
- * 0, which makes sysfs format the value afresh (one syscall instead of open, read, close). */
-struct kept_attr {
-	char rel[160]; /* below the sys root; "" when no source exists for it */
-	int fd;        /* -1 when not open */
-};
 
 #define FREQ_KINDS 5
 
@@ -55,9 +50,10 @@ struct card {
 		int err;
 	} skips[4];
 	size_t nskips;
-	struct kept_attr freq[FREQ_KINDS];
-	struct kept_attr rc6;
-	struct kept_attr error;
+	/* Read on every scrape through kept descriptors (attr.h); rel NULL when no source exists. */
+	struct attr freq[FREQ_KINDS];
+	struct attr rc6;
+	int error_fd; /* cardN/error, -1 when absent or unreadable */
 };
 
 /* A render node: its device numbers from sysfs, and the last open test, which stands while the
@@ -101,20 +97,14 @@ drm_init(struct collector *c, const struct roots *roots)
 }
 
 static void
-kept_close(struct kept_attr *a)
-{
-	if (a->fd >= 0)
-		(void)close(a->fd);
-	a->fd = -1;
-}
-
-static void
 card_clear(struct card *k)
 {
 	for (size_t i = 0; i < FREQ_KINDS; i++)
-		kept_close(&k->freq[i]);
-	kept_close(&k->rc6);
-	kept_close(&k->error);
+		attr_fini(&k->freq[i]);
+	attr_fini(&k->rc6);
+	if (k->error_fd >= 0)
+		(void)close(k->error_fd);
+	k->error_fd = -1;
 	free(k->engines);
 	free(k->engine_class);
 	free(k->engine_instance);
@@ -252,9 +242,7 @@ card_entry(struct drm_state *st, const char *bdf, const char *name, ino_t ino, i
 	(void)snprintf(k->bdf, sizeof(k->bdf), "%s", bdf);
 	(void)snprintf(k->name, sizeof(k->name), "%s", name);
 	k->ino = ino;
-	for (size_t i = 0; i < FREQ_KINDS; i++)
-		k->freq[i].fd = -1;
-	k->rc6.fd = k->error.fd = -1;
+	k->error_fd = -1;
 	*ret_new = true;
 	return k;
 }
@@ -309,41 +297,33 @@ forget_unseen(struct drm_state *st)
 	st->nrenders = w;
 }
 
-/* Reads a kept attribute, opening it on first use; a descriptor that fails is closed so the
- * next scrape opens the file again. */
 static int
-kept_read_u64(int sys, struct kept_attr *a, uint64_t max, uint64_t *ret)
+attr_read_u64(struct attr *a, uint64_t max, uint64_t *ret, int64_t now)
 {
-	if (a->rel[0] == '\0')
-		return -ENOENT;
-	if (a->fd < 0) {
-		int fd = sysfs_open_file(sys, a->rel, O_RDONLY);
-		if (fd < 0)
-			return fd;
-		a->fd = fd;
-	}
-	int r = sysfs_pread_u64(a->fd, 10, max, ret);
-	if (r < 0 && r != -EINVAL && r != -ERANGE && r != -EFBIG)
-		kept_close(a);
-	return r;
+	char buf[32];
+
+	ssize_t n = attr_read(a, buf, sizeof(buf), now);
+	if (n < 0)
+		return (int)n;
+	return parse_u64(buf, 10, max, ret);
 }
 
-/* The first of files (below the card) that exists; kept open. */
+/* Sets a up for the first of files (below the card) that exists; rel stays NULL when none. */
 static void
-kept_choose(int sys, const char *bdf, const char *card, const char *const *files, size_t n,
-	    struct kept_attr *a)
+attr_choose(int sys, const char *bdf, const char *card, const char *const *files, size_t n,
+	    struct attr *a, int64_t now)
 {
-	a->fd = -1;
+	char rel[160], buf[32];
+
 	for (size_t f = 0; f < n && files[f] != NULL; f++) {
-		(void)snprintf(a->rel, sizeof(a->rel), "bus/pci/devices/%s/drm/%s/%s", bdf, card,
+		(void)snprintf(rel, sizeof(rel), "bus/pci/devices/%s/drm/%s/%s", bdf, card,
 			       files[f]);
-		int fd = sysfs_open_file(sys, a->rel, O_RDONLY);
-		if (fd == -ENOENT)
-			continue;
-		a->fd = fd >= 0 ? fd : -1; /* other errors: reported when read */
-		return;
+		attr_init(a, sys, rel);
+		if (attr_read(a, buf, sizeof(buf), now) != -ENOENT)
+			return; /* other errors are reported when read */
+		attr_fini(a);
 	}
-	a->rel[0] = '\0';
+	memset(a, 0, sizeof(*a));
 }
 
 static void
@@ -423,13 +403,13 @@ load_card(struct collector *c, struct card *k, int64_t now)
 	k->read_ns = now;
 	load_engines(c, k);
 	for (size_t i = 0; i < FREQ_KINDS; i++)
-		kept_choose(sys, k->bdf, k->name, freq_kinds[i].files, 3, &k->freq[i]);
-	kept_choose(sys, k->bdf, k->name, rc6_files, nitems(rc6_files), &k->rc6);
-	/* cardN/error is root-only: absent or unreadable means no metric. */
+		attr_choose(sys, k->bdf, k->name, freq_kinds[i].files, 3, &k->freq[i], now);
+	attr_choose(sys, k->bdf, k->name, rc6_files, nitems(rc6_files), &k->rc6, now);
+	/* cardN/error is root-only and can be megabytes (attr_read() wants the whole value):
+	 * a descriptor of its own; absent or unreadable means no metric. */
 	(void)snprintf(rel, sizeof(rel), "bus/pci/devices/%s/drm/%s/error", k->bdf, k->name);
 	int fd = openat(sys, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	(void)snprintf(k->error.rel, sizeof(k->error.rel), "%s", fd >= 0 ? rel : "");
-	k->error.fd = fd >= 0 ? fd : -1;
+	k->error_fd = fd >= 0 ? fd : -1;
 }
 
 static void
@@ -451,15 +431,13 @@ collect_engines(struct collector *c, struct expo *out, const struct card *k)
 }
 
 static void
-collect_frequency(struct collector *c, struct expo *out, struct card *k)
+collect_frequency(struct collector *c, struct expo *out, struct card *k, int64_t now)
 {
-	int sys = collector_roots(c)->sys;
-
 	for (size_t i = 0; i < FREQ_KINDS; i++) {
 		uint64_t mhz;
-		if (k->freq[i].rel[0] == '\0')
+		if (k->freq[i].rel == NULL)
 			continue;
-		int r = kept_read_u64(sys, &k->freq[i], 100000, &mhz);
+		int r = attr_read_u64(&k->freq[i], 100000, &mhz, now);
 		if (r < 0)
 			collector_skip(c, k->freq[i].rel, -r);
 		else
@@ -473,14 +451,14 @@ collect_frequency(struct collector *c, struct expo *out, struct card *k)
 }
 
 static void
-collect_rc6(struct collector *c, struct expo *out, struct card *k)
+collect_rc6(struct collector *c, struct expo *out, struct card *k, int64_t now)
 {
 	struct drm_state *st = collector_get_data(c);
 	uint64_t ms;
 
-	if (k->rc6.rel[0] == '\0')
+	if (k->rc6.rel == NULL)
 		return;
-	int r = kept_read_u64(collector_roots(c)->sys, &k->rc6, UINT32_MAX, &ms);
+	int r = attr_read_u64(&k->rc6, UINT32_MAX, &ms, now);
 	if (r < 0) {
 		collector_skip(c, k->rc6.rel, -r);
 		return;
@@ -512,9 +490,9 @@ collect_error_state(struct expo *out, const struct card *k)
 	char head[64];
 	static const char empty[] = "No error state collected";
 
-	if (k->error.fd < 0)
+	if (k->error_fd < 0)
 		return;
-	ssize_t n = pread(k->error.fd, head, sizeof(head) - 1, 0);
+	ssize_t n = pread(k->error_fd, head, sizeof(head) - 1, 0);
 	if (n < 0)
 		return; /* capture disabled: ENODEV */
 	head[n] = '\0';
@@ -669,8 +647,8 @@ drm_collect(struct collector *c, struct expo *out)
 		if (fresh)
 			load_card(c, k, now);
 		collect_engines(c, out, k);
-		collect_frequency(c, out, k);
-		collect_rc6(c, out, k);
+		collect_frequency(c, out, k, now);
+		collect_rc6(c, out, k, now);
 		collect_error_state(out, k);
 	}
 	forget_unseen(st);

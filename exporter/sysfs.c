@@ -75,17 +75,6 @@ sysfs_read_u64(int dirfd, const char *rel, int base, uint64_t max, uint64_t *ret
 	return parse_u64(buf, base, max, ret_value);
 }
 
-int
-sysfs_pread_u64(int fd, int base, uint64_t max, uint64_t *ret_value)
-{
-	char buf[64];
-
-	ssize_t n = sysfs_pread_str(fd, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	return parse_u64(buf, base, max, ret_value);
-}
-
 ssize_t
 sysfs_link_name(int dirfd, const char *rel, char *buf, size_t size)
 {

@@ -23,11 +23,9 @@ ssize_t sysfs_read_str(int dirfd, const char *rel, char *buf, size_t size);
 int sysfs_read_u64(int dirfd, const char *rel, int base, uint64_t max, uint64_t *ret_value);
 
 /* The same on a descriptor kept open (from sysfs_open_file()): one pread() at offset 0, which
- * makes sysfs format the value afresh. On sysfs a removed attribute's descriptor fails with
- * -ENODEV; a regular file (fixture trees) replaced by a rename keeps showing the old one, so
- * callers that keep descriptors also need a way to notice replacement (see drm.c). */
+ * makes sysfs format the value afresh. Kept descriptors go through attr.h, which also notices
+ * a file replaced behind one. */
 ssize_t sysfs_pread_str(int fd, char *buf, size_t size);
-int sysfs_pread_u64(int fd, int base, uint64_t max, uint64_t *ret_value);
 
 /* Last path component of the symlink rel (e.g. the driver name behind ".../driver").
  * Returns its length, -ENOENT when absent, -EINVAL when rel is not a symlink. */
