@@ -5,7 +5,8 @@
  * Reading other users' fdinfo needs ptrace-read rights (root or CAP_SYS_PTRACE) and the scan
  * visits every process, so the collector is off by default; guests enable it with
  * --collector.fdinfo. Cost is kept down by skipping fds whose link is not below /dev/dri/ before
- * reading anything, and by remembering processes seen without DRM fds for 30 s.
+ * reading anything, by remembering processes seen without DRM fds for 30 s, and by listing the
+ * fds of processes with DRM fds again only every 5 s (their fdinfo is read on every scrape).
  *
  * Clients come and go, so the busy counters are running totals built from per-client deltas: the
  * last value of each (drm-pdev, drm-client-id) is kept, only growth is added, and a value that
@@ -97,14 +98,28 @@ struct comm_class {
 	bool ts_seen;
 };
 
-/* A process without DRM fds. procfs makes a new inode (new number, ctime of its creation) for
- * each process behind a pid, so a reused pid is rescanned at once. One fstatat() costs a quarter
- * of reading proc/<pid>/stat for its start time (7 vs 28 ms for 2,000 processes). */
+/* A process without DRM fds. procfs makes a new inode (a new number) for each process behind a
+ * pid, and the /proc listing gives it (d_ino), so a reused pid is rescanned at once without a
+ * system call per process. */
 struct quiet_pid {
 	int pid;
-	uint64_t ino;
-	int64_t ctime_ns;
+	uint64_t ino; /* of proc/<pid> as the /proc listing gives it: a new process has a new one */
 	int64_t expires;
+};
+
+/* A process holding DRM fds: which fds they are and its name. Its fdinfo is read on every scrape
+ * (the counters move), but its fd table is listed again only after BUSY_NS (a DRM fd it opens
+ * later is seen within that bound; one it closes, at once: its fdinfo read fails). */
+#define BUSY_NS (5LL * 1000000000LL)
+#define BUSY_FDS 16
+
+struct busy_pid {
+	int pid;
+	uint64_t ino;
+	int64_t expires;
+	char comm[COMM_SIZE];
+	unsigned nfds;
+	int fds[BUSY_FDS];
 };
 
 /* Per-scrape memory gauge and client count. */
@@ -135,6 +150,8 @@ struct fdinfo_state {
 	size_t ncomms, capcomms;
 	struct quiet_pid *quiet; /* sorted by pid */
 	size_t nquiet;
+	struct busy_pid *busy; /* sorted by pid */
+	size_t nbusy;
 	uint64_t generation;
 	bool warned_procs, warned_fds, warned_obs, warned_clients, warned_comms;
 	char buf[FDINFO_FILE_MAX + 1];
@@ -146,6 +163,8 @@ struct scan {
 	size_t nobs, capobs;
 	struct quiet_pid *quiet;
 	size_t nquiet, capquiet;
+	struct busy_pid *busy;
+	size_t nbusy, capbusy;
 	struct mem *mem;
 	size_t nmem, capmem;
 	struct dev_count *devs;
@@ -212,23 +231,9 @@ fdinfo_fini(struct collector *c)
 	free(st->engines);
 	free(st->comms);
 	free(st->quiet);
+	free(st->busy);
 	free(st);
 	collector_set_data(c, NULL);
-}
-
-/* The identity of the process directory proc/<pid>. */
-static int
-pid_identity(int proc, const char *pid, struct quiet_pid *ret)
-{
-	struct stat st;
-
-	if (fstatat(proc, pid, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	ret->ino = (uint64_t)st.st_ino;
-	ret->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
-	return 0;
 }
 
 static int
@@ -241,19 +246,23 @@ cmp_quiet(const void *a, const void *b)
 
 /* True when pid was found without DRM fds less than QUIET_NS ago and is still the same process;
  * it is then carried over into this scrape's list. */
-static bool
-still_quiet(struct fdinfo_state *st, struct scan *sc, int proc, const char *name, int pid,
-	    int64_t now)
+static int
+cmp_quiet_busy(const void *a, const void *b)
 {
-	/* id zeroed for the analyzer, which takes -errno as possibly 0 ("success" unfilled). */
-	struct quiet_pid key = {pid, 0, 0, 0}, id = {0, 0, 0, 0};
+	int x = ((const struct busy_pid *)a)->pid, y = ((const struct busy_pid *)b)->pid;
+
+	return (x > y) - (x < y);
+}
+
+static bool
+still_quiet(struct fdinfo_state *st, struct scan *sc, int pid, uint64_t ino, int64_t now)
+{
+	struct quiet_pid key = {pid, 0, 0};
 
 	if (st->nquiet == 0)
 		return false;
 	const struct quiet_pid *q = bsearch(&key, st->quiet, st->nquiet, sizeof(key), cmp_quiet);
-	if (q == NULL || q->expires <= now)
-		return false;
-	if (pid_identity(proc, name, &id) < 0 || id.ino != q->ino || id.ctime_ns != q->ctime_ns)
+	if (q == NULL || q->expires <= now || q->ino != ino)
 		return false;
 	grow(&sc->quiet, &sc->capquiet, sc->nquiet, sizeof(*sc->quiet));
 	sc->quiet[sc->nquiet++] = *q;
@@ -261,14 +270,10 @@ still_quiet(struct fdinfo_state *st, struct scan *sc, int proc, const char *name
 }
 
 static void
-remember_quiet(struct scan *sc, int proc, const char *name, int pid, int64_t now)
+remember_quiet(struct scan *sc, int pid, uint64_t ino, int64_t now)
 {
-	struct quiet_pid id;
+	struct quiet_pid id = {pid, ino, now + QUIET_NS - (int64_t)(pid % QUIET_SPREAD) * 1000000000LL};
 
-	if (pid_identity(proc, name, &id) < 0)
-		return;
-	id.pid = pid;
-	id.expires = now + QUIET_NS - (int64_t)(pid % QUIET_SPREAD) * 1000000000LL;
 	grow(&sc->quiet, &sc->capquiet, sc->nquiet, sizeof(*sc->quiet));
 	sc->quiet[sc->nquiet++] = id;
 }
@@ -322,7 +327,7 @@ read_client(struct collector *c, struct fdinfo_state *st, struct scan *sc, int p
  * Returns false when some fds could not be checked. */
 static bool
 scan_pid(struct collector *c, struct fdinfo_state *st, struct scan *sc, int proc,
-	 const char *name, int pid, int64_t now)
+	 const char *name, int pid, uint64_t ino, int64_t now)
 {
 	char rel[REL_SIZE], link[64], comm[COMM_SIZE];
 	struct dirent *de;
@@ -330,6 +335,8 @@ scan_pid(struct collector *c, struct fdinfo_state *st, struct scan *sc, int proc
 	bool drm = false, complete = true, no_access = false;
 	size_t nfds = 0;
 	ssize_t comm_len = -1;
+	struct busy_pid busy = {.pid = pid, .ino = ino, .expires = now + BUSY_NS};
+	bool busy_ok = true;
 
 	(void)snprintf(rel, sizeof(rel), "%s/fd", name);
 	int r = sysfs_opendir(proc, rel, &d);
@@ -383,12 +390,22 @@ scan_pid(struct collector *c, struct fdinfo_state *st, struct scan *sc, int proc
 		struct obs *o = &sc->obs[sc->nobs++];
 		o->pid = pid;
 		memcpy(o->comm, comm, (size_t)comm_len + 1);
+		uint64_t fdn;
+		if (busy.nfds < BUSY_FDS && parse_u64(de->d_name, 10, INT32_MAX, &fdn) == 0)
+			busy.fds[busy.nfds++] = (int)fdn;
+		else
+			busy_ok = false;
 	}
 	(void)closedir(d);
+	if (busy.nfds > 0 && busy_ok && complete && !no_access) {
+		memcpy(busy.comm, comm, sizeof(busy.comm));
+		grow(&sc->busy, &sc->capbusy, sc->nbusy, sizeof(*sc->busy));
+		sc->busy[sc->nbusy++] = busy;
+	}
 	if (no_access)
 		sc->unreadable++;
 	if (!drm && complete)
-		remember_quiet(sc, proc, name, pid, now);
+		remember_quiet(sc, pid, ino, now);
 	return complete;
 }
 
@@ -631,6 +648,40 @@ forget_clients(struct fdinfo_state *st, const struct scan *sc)
 	st->nclients = j;
 }
 
+/* A process whose DRM fds were listed less than BUSY_NS ago: reads their fdinfo only, and sets
+ * *ret_full as scan_pid() returns it. Returns false when it is not known (or no longer the same
+ * process, or due for a full scan); after a failed read its fds are listed again next time. */
+static bool
+known_busy(struct collector *c, struct fdinfo_state *st, struct scan *sc, int proc,
+	   const char *name, int pid, uint64_t ino, int64_t now, bool *ret_full)
+{
+	struct busy_pid key = {.pid = pid};
+	bool no_access = false, complete = true;
+
+	if (st->nbusy == 0)
+		return false;
+	const struct busy_pid *b = bsearch(&key, st->busy, st->nbusy, sizeof(key), cmp_quiet_busy);
+	if (b == NULL || b->expires <= now || b->ino != ino)
+		return false;
+	for (unsigned i = 0; i < b->nfds; i++) {
+		char fd[16];
+		(void)snprintf(fd, sizeof(fd), "%d", b->fds[i]);
+		if (!read_client(c, st, sc, proc, name, fd, &no_access, &complete))
+			continue;
+		struct obs *o = &sc->obs[sc->nobs++];
+		o->pid = pid;
+		(void)snprintf(o->comm, sizeof(o->comm), "%s", b->comm);
+	}
+	if (no_access)
+		sc->unreadable++;
+	*ret_full = complete && !no_access;
+	if (*ret_full) {
+		grow(&sc->busy, &sc->capbusy, sc->nbusy, sizeof(*sc->busy));
+		sc->busy[sc->nbusy++] = *b;
+	}
+	return true;
+}
+
 static int
 walk_proc(struct collector *c, struct fdinfo_state *st, struct scan *sc, int proc, int64_t now)
 {
@@ -651,8 +702,11 @@ walk_proc(struct collector *c, struct fdinfo_state *st, struct scan *sc, int pro
 			sc->truncated = true;
 			break;
 		}
-		bool full = still_quiet(st, sc, proc, de->d_name, (int)pid, now) ||
-			    scan_pid(c, st, sc, proc, de->d_name, (int)pid, now);
+		uint64_t ino = (uint64_t)de->d_ino;
+		bool full = true;
+		if (!still_quiet(st, sc, (int)pid, ino, now) &&
+		    !known_busy(c, st, sc, proc, de->d_name, (int)pid, ino, now, &full))
+			full = scan_pid(c, st, sc, proc, de->d_name, (int)pid, ino, now);
 		grow(&sc->visits, &sc->capvisits, sc->nvisits, sizeof(*sc->visits));
 		sc->visits[sc->nvisits++] = (struct visit){(int)pid, full};
 	}
@@ -765,6 +819,7 @@ scan_free(struct scan *sc)
 {
 	free(sc->obs);
 	free(sc->quiet);
+	free(sc->busy);
 	free(sc->mem);
 	free(sc->devs);
 	free(sc->visits);
@@ -802,6 +857,14 @@ fdinfo_collect(struct collector *c, struct expo *out)
 	st->quiet = sc.quiet;
 	st->nquiet = sc.nquiet;
 	sc.quiet = NULL;
+	/* Busy pids are found in pid order already (walk_proc), so no sort is needed to bsearch;
+	 * sort anyway: the /proc listing order is not promised. */
+	if (sc.nbusy > 0)
+		qsort(sc.busy, sc.nbusy, sizeof(*sc.busy), cmp_quiet_busy);
+	free(st->busy);
+	st->busy = sc.busy;
+	st->nbusy = sc.nbusy;
+	sc.busy = NULL;
 
 	r = pci_list_gpus(c, roots->sys, &gpus);
 	if (r < 0) {

@@ -488,11 +488,17 @@ test_quiet_cache(void **state)
 	assert_near(value(CLIENTS), 1);
 	assert_near(value(COMM_BUSY("bash", "render")), 1);
 
-	/* A reused pid (a new directory) is rescanned at once. */
+	/* A reused pid (a new directory) is rescanned at once. The kernel gives a new process
+	 * directory a new inode number; the old one is moved aside until the new one exists, so
+	 * the file system here cannot hand the old number out again. */
 	process(500, "cat", 5000);
 	collect();
-	tree_rm(tmp, "proc/500");
+	char from[600], to[600];
+	xsnprintf(from, sizeof(from), "%s/proc/500", tmp);
+	xsnprintf(to, sizeof(to), "%s/proc/gone-500", tmp);
+	assert_int_equal(rename(from, to), 0);
 	process(500, "vainfo", 5001);
+	tree_rm(tmp, "proc/gone-500");
 	drm_fd(500, 3, i915(31, 500000000ULL, 0, 1));
 	collect();
 	assert_near(value(CLIENTS), 2);
@@ -501,6 +507,41 @@ test_quiet_cache(void **state)
 	drm_fd(500, 3, i915(31, 700000000ULL, 0, 1));
 	collect();
 	assert_near(value(COMM_BUSY("vainfo", "render")), 0.7);
+	stop();
+}
+
+/* A process with DRM fds has its fdinfo read on every scrape, but its fd table listed again only
+ * every 5 s: a second client it opens shows up within 5 s, one it closes at once. */
+static void
+test_busy_cache(void **state)
+{
+	(void)state;
+	gpu("0000:01:00.0", "i915");
+	process(600, "ffmpeg", 6000);
+	drm_fd(600, 4, i915(40, 1000000000ULL, 0, 1));
+	start();
+	collect();
+	assert_near(value(CLIENTS), 1);
+	/* Counters move: read on every scrape. */
+	drm_fd(600, 4, i915(40, 2000000000ULL, 0, 1));
+	fake_now += 1LL * 1000000000LL;
+	collect();
+	assert_near(value(COMM_BUSY("ffmpeg", "render")), 2);
+	/* A second client, opened 1 s after the fd table was listed: not yet ... */
+	drm_fd(600, 9, i915(41, 500000000ULL, 0, 1));
+	fake_now += 3LL * 1000000000LL;
+	collect();
+	assert_near(value(CLIENTS), 1);
+	/* ... but 5 s after the listing it is. */
+	fake_now += 1LL * 1000000000LL;
+	collect();
+	assert_near(value(CLIENTS), 2);
+	assert_near(value(COMM_BUSY("ffmpeg", "render")), 2.5);
+	/* Closing one is seen by the next scrape. */
+	tree_rm(tmp, "proc/600/fd/9");
+	tree_rm(tmp, "proc/600/fdinfo/9");
+	collect();
+	assert_near(value(CLIENTS), 1);
 	stop();
 }
 
@@ -701,6 +742,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_proc, setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_xe_cycles, setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_cache, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_busy_cache, setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_partial_scan, setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_fdinfo, setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable, setup, tree_teardown),
