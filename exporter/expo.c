@@ -22,6 +22,7 @@ struct sample {
 struct family {
 	char *name; /* sample name; counters keep their _total */
 	char *help;
+	const char *help_arg; /* the caller's help pointer last found equal to help */
 	enum expo_type type;
 	struct sample **samples;
 	size_t nsamples;
@@ -275,14 +276,24 @@ expo_add(struct expo *e, const char *name, enum expo_type type, const char *help
 	if (check_labels(labels, nlabels) < 0)
 		return fail(e, -EINVAL);
 
+	struct family *f = find_family(e, name);
+	/* Collectors pass HELP as a literal: the pointer that matched last time needs no second
+	 * look (a family has thousands of samples on a big host, and HELP texts are long). */
+	if (f != NULL && help == f->help_arg) {
+		if (f->type != type)
+			return fail(e, -EINVAL);
+		push_sample(f, new_sample(value, labels, nlabels));
+		return 0;
+	}
 	/* HELP is sanitised like label values (a collector may quote system text in it), before
 	 * it is compared: the same invalid text must name the same family. */
 	const char *clean_help = utf8_clean(help, &help_copy);
-	struct family *f = find_family(e, name);
 	if (f == NULL)
 		f = add_family(e, name, type, clean_help);
 	else if (f->type != type || strcmp(f->help, clean_help) != 0)
 		r = fail(e, -EINVAL);
+	if (r == 0)
+		f->help_arg = help;
 	if (r == 0)
 		push_sample(f, new_sample(value, labels, nlabels));
 	free(help_copy);

@@ -38,7 +38,9 @@ void expo_free(struct expo *e);
 
 /* Adds one sample to family name, declaring the family on first use. Everything is copied; help
  * and label values as valid UTF-8. An invalid name, label name, duplicate label, empty help, or a
- * type/help that differs from the family's first use (compared after sanitising) returns -EINVAL,
+ * type/help that differs from the family's first use (compared after sanitising; a help pointer
+ * already found equal is not read again, so help must not be a buffer rewritten between calls)
+ * returns -EINVAL,
  * adds nothing and is remembered in expo_error(). */
 int expo_add(struct expo *e, const char *name, enum expo_type type, const char *help, double value,
 	     const struct expo_label *labels, size_t nlabels);
