@@ -22,6 +22,7 @@
 #ifndef EXPORTER_ATTR_H
 #define EXPORTER_ATTR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -53,5 +54,38 @@ void attr_fini(struct attr *a);
  * -EFBIG when the value did not fit, -EINVAL when rel is not a regular file or the value holds a
  * NUL byte, -ENOENT when absent. Never blocks on a FIFO. */
 ssize_t attr_read(struct attr *a, char *buf, size_t size, int64_t now_ns);
+
+/* A directory listed through a kept descriptor: rewound with lseek() and read with getdents64()
+ * on every listing, which sees the directory's current entries on sysfs and on other file systems
+ * alike. The directory itself being replaced (removed and made again) is what a kept descriptor
+ * does not see (on sysfs it then lists nothing): the path is checked with fstatat() at most every
+ * ATTR_RECHECK_NS and reopened when its (st_dev, st_ino) changed, and a failed open is remembered
+ * for that bound. Set up with attr_dir_init(), listed, finished with attr_dir_fini(); one
+ * attr_dir used only once costs what opendir()/readdir() would, minus two system calls. */
+struct attr_dir {
+	int dirfd;          /* borrowed: rel is resolved below it */
+	char *rel;          /* owned copy */
+	int fd;             /* kept O_RDONLY | O_DIRECTORY descriptor, -1 when closed */
+	int err;            /* > 0: errno of the last failed open */
+	bool have_id;       /* dev and ino are known (learnt at the first recheck) */
+	dev_t dev;
+	ino_t ino;
+	int64_t checked_ns; /* when rel was last resolved */
+	char *buf;          /* getdents64 buffer, allocated at the first listing */
+};
+
+/* Called for each entry but "." and ".."; name, borrowed for the call. type is a DT_* value
+ * (DT_UNKNOWN where the file system does not say). */
+typedef void (*attr_dir_fn)(void *arg, const char *name, ino_t ino, unsigned char type);
+
+/* Sets d up for the directory rel below dirfd (borrowed). Opens nothing yet. */
+void attr_dir_init(struct attr_dir *d, int dirfd, const char *rel);
+
+/* Closes and frees; d may be zero-filled or already finished. */
+void attr_dir_fini(struct attr_dir *d);
+
+/* Calls fn for every entry of the directory now. Returns 0, or -errno (-ENOENT: absent,
+ * -ENOTDIR: not a directory); entries already passed to fn before an error stay passed. */
+int attr_dir_list(struct attr_dir *d, int64_t now_ns, attr_dir_fn fn, void *arg);
 
 #endif

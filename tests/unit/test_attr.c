@@ -2,8 +2,8 @@
  * sysfs_read_str() (newline, truncation, NUL, FIFO, directory, absent), a value rewritten in place
  * seen at once through the kept descriptor, a file replaced by rename or removed seen only once
  * ATTR_RECHECK_NS has passed (not before), failed opens remembered for that bound, and ENODEV from
- * a kept descriptor (the sysfs node was removed) answered by one reopen. Time is passed in by the
- * test; pread() is wrapped at link time (-Wl,--wrap=pread) to count reads and inject ENODEV. */
+ * a kept descriptor (the sysfs node was removed) answered by one reopen; directories listed through
+ * a kept descriptor the same way. Time is passed in by the test; pread() is wrapped at link time (-Wl,--wrap=pread) to count reads and inject ENODEV. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -208,6 +208,104 @@ test_enodev_reopens(void **state)
 	attr_fini(&a);
 }
 
+/* Directory listing helper: the names of a directory, as a sorted, comma-separated string. */
+struct names {
+	char text[512];
+	unsigned n;
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+collect_name(void *arg, const char *name, ino_t ino, unsigned char type)
+{
+	struct names *n = arg;
+
+	(void)ino;
+	(void)type;
+	size_t len = strlen(n->text);
+	xsnprintf(n->text + len, sizeof(n->text) - len, "%s%s", len > 0 ? "," : "", name);
+	n->n++;
+}
+
+/* Lists d at now_ns into a sorted comma-separated string; returns attr_dir_list()'s result. */
+static int
+list(struct attr_dir *d, int64_t now_ns, char *out, size_t size)
+{
+	struct names n;
+	char *parts[32];
+	size_t k = 0;
+
+	memset(&n, 0, sizeof(n));
+	int r = attr_dir_list(d, now_ns, collect_name, &n);
+	for (char *p = n.text; *p != '\0' && k < 32; k++) {
+		parts[k] = p;
+		p += strcspn(p, ",");
+		if (*p == ',')
+			*p++ = '\0';
+	}
+	qsort(parts, k, sizeof(char *), cmp_str);
+	out[0] = '\0';
+	for (size_t i = 0; i < k; i++) {
+		size_t len = strlen(out);
+		xsnprintf(out + len, size - len, "%s%s", i > 0 ? "," : "", parts[i]);
+	}
+	return r;
+}
+
+/* Entries added or removed show in the next listing through the kept descriptor (one lseek()
+ * and getdents64() calls, no open); the directory replaced by rename shows after the bound. */
+static void
+test_dir_listing(void **state)
+{
+	struct tree_fd *t = *state;
+	struct attr_dir d;
+	char got[512], from[512], to[512];
+
+	tree_put(t->path, "groups/1/type", "DMA\n");
+	tree_put(t->path, "groups/2/type", "DMA\n");
+	attr_dir_init(&d, t->fd, "groups");
+	assert_int_equal(list(&d, T0, got, sizeof(got)), 0);
+	assert_string_equal(got, "1,2");
+	int fd = d.fd;
+	tree_put(t->path, "groups/3/type", "identity\n");
+	tree_rm(t->path, "groups/1");
+	assert_int_equal(list(&d, T0 + 1, got, sizeof(got)), 0);
+	assert_string_equal(got, "2,3");
+	assert_int_equal(d.fd, fd);
+
+	/* another directory renamed into its place */
+	tree_put(t->path, "other/7/type", "DMA\n");
+	xsnprintf(from, sizeof(from), "%s/groups", t->path);
+	xsnprintf(to, sizeof(to), "%s/old", t->path);
+	assert_int_equal(rename(from, to), 0);
+	xsnprintf(from, sizeof(from), "%s/other", t->path);
+	xsnprintf(to, sizeof(to), "%s/groups", t->path);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(list(&d, T0 + ATTR_RECHECK_NS - 1, got, sizeof(got)), 0);
+	assert_string_equal(got, "2,3");
+	assert_int_equal(list(&d, T0 + ATTR_RECHECK_NS, got, sizeof(got)), 0);
+	assert_string_equal(got, "7");
+
+	/* gone: ENOENT after the bound, remembered for the bound, then found again */
+	tree_rm(t->path, "groups");
+	assert_int_equal(list(&d, T0 + 2 * ATTR_RECHECK_NS, got, sizeof(got)), -ENOENT);
+	tree_put(t->path, "groups/9/type", "DMA\n");
+	assert_int_equal(list(&d, T0 + 3 * ATTR_RECHECK_NS - 1, got, sizeof(got)), -ENOENT);
+	assert_int_equal(list(&d, T0 + 3 * ATTR_RECHECK_NS, got, sizeof(got)), 0);
+	assert_string_equal(got, "9");
+	attr_dir_fini(&d);
+	attr_dir_fini(&d);
+
+	attr_dir_init(&d, t->fd, "groups/9/type");
+	assert_int_equal(list(&d, T0, got, sizeof(got)), -ENOTDIR);
+	attr_dir_fini(&d);
+}
+
 int
 main(void)
 {
@@ -217,6 +315,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_replaced_seen_after_bound, setup, tree_fd_teardown),
 	    cmocka_unit_test_setup_teardown(test_removed_and_back, setup, tree_fd_teardown),
 	    cmocka_unit_test_setup_teardown(test_enodev_reopens, setup, tree_fd_teardown),
+	    cmocka_unit_test_setup_teardown(test_dir_listing, setup, tree_fd_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
