@@ -38,6 +38,8 @@ struct kmsg_state {
 	uint64_t lost;
 	struct count counts[MAX_KEYS];
 	size_t ncounts;
+	bool have_gpus;      /* the zero series of the GPU functions were seeded ... */
+	int64_t gpus_ns;     /* ... from a listing taken at this time */
 };
 
 static void
@@ -191,13 +193,21 @@ kmsg_collect(struct collector *c, struct expo *out)
 		drain_device(c, st);
 
 	/* Zero series for every GPU function and event, so the first event is an increase that
-	 * increase() and rate() can see rather than a series appearing at 1. */
-	if (pci_list_gpus(c, collector_roots(c)->sys, &l) == 0) {
+	 * increase() and rate() can see rather than a series appearing at 1. Counters are never
+	 * dropped, so the list is only needed for functions that appear later (a GPU hot-added):
+	 * it is taken at most every COLLECTOR_RECHECK_NS. Its unusable values are the sriov and
+	 * drm collectors' to count (NULL collector), so this one's count stays the same from one
+	 * scrape to the next. */
+	int64_t now = monotonic_ns();
+	if ((!st->have_gpus || now - st->gpus_ns >= COLLECTOR_RECHECK_NS || now < st->gpus_ns) &&
+	    pci_list_gpus(NULL, collector_roots(c)->sys, &l) == 0) {
 		for (size_t i = 0; i < l.n; i++) {
 			for (int ev = 0; ev < KMSG_EVENTS && l.fns[i].role != PCI_ROLE_VF; ev++)
 				(void)counter(st, l.fns[i].bdf, ev);
 		}
 		pci_list_free(&l);
+		st->have_gpus = true;
+		st->gpus_ns = now;
 	}
 	for (int ev = 0; ev < KMSG_EVENTS; ev++)
 		(void)counter(st, "", ev);

@@ -1,13 +1,32 @@
-/* Kernel log record parsing and signature matching, with malformed records. */
+/* Kernel log record parsing and signature matching, with malformed records; and the kmsg
+ * collector on a private tree (dev/kmsg a regular file, as in the fixtures) with a fake clock
+ * (-Wl,--wrap=monotonic_ns): records are counted in the scrape after they are written, and a GPU
+ * function that appears later gets its zero series once COLLECTOR_RECHECK_NS has passed. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "collectors.h"
 #include "kmsg_parse.h"
+#include "testlib.h"
+
+int64_t __real_monotonic_ns(void);
+int64_t __wrap_monotonic_ns(void);
+
+#define SEC 1000000000LL
+static int64_t fake_now = 1000 * SEC;
+
+int64_t
+__wrap_monotonic_ns(void)
+{
+	return fake_now;
+}
 
 static int
 parse(const char *rec, struct kmsg_record *r)
@@ -138,6 +157,90 @@ test_signatures(void **state)
 	assert_string_equal(event(""), "none");
 }
 
+static void
+assert_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++) {
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return;
+	}
+	fail_msg("missing line: %s\n--- in ---\n%s", line, text);
+}
+
+static void
+append(const char *top, const char *rel, const char *text)
+{
+	char path[512];
+
+	xsnprintf(path, sizeof(path), "%s/%s", top, rel);
+	FILE *f = fopen(path, "ae");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+gpu_pf(const char *sys, const char *bdf)
+{
+	char rel[256];
+
+	tree_gpu(sys, bdf, "i915");
+	xsnprintf(rel, sizeof(rel), "devices/pci0000:00/%s/sriov_totalvfs", bdf);
+	tree_put(sys, rel, "7\n");
+}
+
+#define EVENT(ev, bdf, v)                                                                          \
+	"gpu_sriov_kernel_events_total{event=\"" ev "\",pci_address=\"" bdf "\"} " v
+
+static void
+test_collector(void **state)
+{
+	const char *top = *state;
+	char sys[512], root[512];
+	struct testrun t;
+	int64_t t0 = fake_now;
+
+	xsnprintf(sys, sizeof(sys), "%s/sys", top);
+	xsnprintf(root, sizeof(root), "%s/root", top);
+	tree_put(top, "sys/.keep", "");
+	gpu_pf(sys, "0000:00:02.0");
+	tree_put(top, "root/dev/kmsg", "6,1,100,-;i915 0000:00:02.0: Enabled 7 VFs\n");
+	assert_int_equal(testrun_start(&t, &kmsg_collector, sys, NULL, root), 0);
+	fake_now = t0;
+	char *text = testrun_scrape(&t);
+	assert_int_equal(t.ok, 1);
+	assert_line(text, "gpu_sriov_kernel_log_readable 1");
+	/* the record from before the start is not counted; the PF has its zero series */
+	assert_line(text, EVENT("vfs_enabled", "0000:00:02.0", "0"));
+	assert_line(text, EVENT("gpu_hang", "", "0"));
+	free(text);
+
+	gpu_pf(sys, "0000:03:00.0");
+	append(top, "root/dev/kmsg", "6,2,200,-;i915 0000:00:02.0: Disabled 7 VFs\n");
+	fake_now = t0 + COLLECTOR_RECHECK_NS - 1;
+	text = testrun_scrape(&t);
+	assert_line(text, EVENT("vfs_disabled", "0000:00:02.0", "1"));
+	if (strstr(text, "0000:03:00.0") != NULL)
+		fail_msg("new PF seen before the bound:\n%s", text);
+	free(text);
+	fake_now = t0 + COLLECTOR_RECHECK_NS;
+	text = testrun_scrape(&t);
+	assert_line(text, EVENT("vfs_enabled", "0000:03:00.0", "0"));
+	assert_line(text, EVENT("vfs_disabled", "0000:00:02.0", "1"));
+	assert_line(text, "gpu_sriov_scrape_collector_skipped_values{collector=\"kmsg\"} 0");
+	free(text);
+	testrun_stop(&t);
+}
+
+static int
+setup_tree(void **state)
+{
+	*state = tree_new(NULL, "test_kmsg");
+	return *state == NULL ? -1 : 0;
+}
+
 int
 main(void)
 {
@@ -146,6 +249,7 @@ main(void)
 		cmocka_unit_test(test_device_from_prefix),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_signatures),
+		cmocka_unit_test_setup_teardown(test_collector, setup_tree, tree_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
