@@ -141,6 +141,7 @@ struct known_fn {
 	struct pci_fn fn;  /* all but driver */
 	char link[64];     /* driver link text last checked, and whether it loops */
 	bool link_loops;
+	int driver_err;    /* the last scan's driver link error to report (0: none) */
 	struct skip_note skips[MAX_SKIPS];
 	size_t nskips;
 };
@@ -155,7 +156,12 @@ static struct {
 	char *dents;          /* getdents64 buffer */
 	size_t dents_size;
 	_Atomic uint64_t generation; /* bumped whenever a function appears, goes or is re-read */
-} known = {PTHREAD_MUTEX_INITIALIZER, 0, 0, -1, NULL, 0, NULL, 0, 0};
+	/* The last scan's list, handed again to the other collectors of the same scrape (several
+	 * report per GPU function): one scan per scrape, not one per collector. */
+	uint64_t memo_scrape;
+	struct pci_fn *memo;
+	size_t nmemo;
+} known = {PTHREAD_MUTEX_INITIALIZER, 0, 0, -1, NULL, 0, NULL, 0, 0, 0, NULL, 0};
 
 static void
 note_skip(struct known_fn *k, const char *attr, int err)
@@ -262,12 +268,15 @@ read_driver(struct collector *c, struct known_fn *k, struct pci_fn *out)
 	}
 	if (n >= 0 && k->link_loops)
 		n = -ELOOP;
+	k->driver_err = 0;
 	if (n < 0) {
 		out->driver[0] = '\0';
 		k->link[0] = '\0';
 		if (n != -ENOENT)
-			skip(c, k->name, "driver", (int)-n);
+			k->driver_err = (int)-n;
 	}
+	if (k->driver_err != 0)
+		skip(c, k->name, "driver", k->driver_err);
 }
 
 /* VF numbers come from the PF's side: virtfnN points at VF N+1. Looked up once per VF. */
@@ -411,6 +420,31 @@ list_devices(struct collector *c, int64_t now)
 	return 0;
 }
 
+/* The list this scrape's first scan made, with its skips reported again for this collector.
+ * Returns false when there is none (first caller of the scrape, or the watchdog). */
+static bool
+memo_list(struct collector *c, int sys_fd, struct pci_list *ret)
+{
+	struct stat st;
+
+	if (c == NULL || known.memo == NULL || known.memo_scrape == 0 ||
+	    known.memo_scrape != collector_scrape_id(c) || known.devices < 0)
+		return false;
+	/* Same tree as the scan (tests run several trees in one process). */
+	if (fstatat(sys_fd, DEVICES, &st, 0) < 0 || st.st_dev != known.dev || st.st_ino != known.ino)
+		return false;
+	for (size_t i = 0; i < known.n; i++) {
+		replay_skips(c, &known.fns[i]);
+		if (known.fns[i].gpu && known.fns[i].driver_err != 0)
+			skip(c, known.fns[i].name, "driver", known.fns[i].driver_err);
+	}
+	ret->n = known.nmemo;
+	ret->fns = known.nmemo > 0 ? xmalloc(known.nmemo * sizeof(*ret->fns)) : NULL;
+	if (known.nmemo > 0)
+		memcpy(ret->fns, known.memo, known.nmemo * sizeof(*ret->fns));
+	return true;
+}
+
 int
 pci_list_gpus(struct collector *c, int sys_fd, struct pci_list *ret)
 {
@@ -418,6 +452,10 @@ pci_list_gpus(struct collector *c, int sys_fd, struct pci_list *ret)
 	int64_t now = monotonic_ns();
 
 	(void)pthread_mutex_lock(&known.lock);
+	if (memo_list(c, sys_fd, ret)) {
+		(void)pthread_mutex_unlock(&known.lock);
+		return 0;
+	}
 	int r = known_open(sys_fd);
 	if (r == 0)
 		r = list_devices(c, now);
@@ -462,12 +500,18 @@ pci_list_gpus(struct collector *c, int sys_fd, struct pci_list *ret)
 		read_driver(c, k, &l.fns[l.n]);
 		l.n++;
 	}
-	(void)pthread_mutex_unlock(&known.lock);
 	if (l.n > 1)
 		qsort(l.fns, l.n, sizeof(*l.fns), cmp_fn);
+	known.memo_scrape = c != NULL ? collector_scrape_id(c) : 0;
+	known.memo = xrealloc(known.memo, (l.n > 0 ? l.n : 1) * sizeof(*known.memo));
+	if (l.n > 0)
+		memcpy(known.memo, l.fns, l.n * sizeof(*l.fns));
+	known.nmemo = l.n;
+	(void)pthread_mutex_unlock(&known.lock);
 	*ret = l;
 	return 0;
 }
+
 
 uint64_t
 pci_generation(void)

@@ -56,7 +56,8 @@ void *collector_get_data(const struct collector *c);
 /* The roots given to init, valid for the collector's lifetime. */
 const struct roots *collector_roots(const struct collector *c);
 const char *collector_name(const struct collector *c);
-/* Increases by one per scrape: lets collectors share a costly read within one scrape. */
+/* Different for every scrape of every registry in the process (it grows): lets collectors share
+ * a costly read within one scrape. */
 uint64_t collector_scrape_id(const struct collector *c);
 /* The command-line settings; never NULL (empty when none were given). */
 const struct collector_options *collector_options(const struct collector *c);

@@ -1,6 +1,7 @@
 /* Collector registry: one static table lists every collector (one grep shows them all), and a
  * small runtime wraps each with init retry, exponential backoff, timing and throttled logging. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -271,12 +272,16 @@ add_meta(struct expo *out, const char *name, bool ok, double seconds, uint64_t s
 		       (double)skipped, EXPO_LABELS({"collector", name}));
 }
 
+/* Scrape ids are unique in the process, not per registry: what collectors share within one
+ * scrape (PCI list, VM configs) must never be taken for another registry's. */
+static _Atomic uint64_t last_scrape_id;
+
 size_t
 registry_collect(struct registry *r, struct expo *out, int64_t deadline_ns)
 {
 	size_t ok = 0;
 
-	r->scrape_id++;
+	r->scrape_id = atomic_fetch_add(&last_scrape_id, 1) + 1;
 	for (size_t i = 0; i < r->n; i++) {
 		struct collector *c = &r->c[i];
 		if (!c->enabled)
