@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../exporter/attr.h"
+#include "../exporter/log.h"
 #include "../exporter/parse.h"
 #include "../exporter/sysfs.h"
 #include "../exporter/xalloc.h"
@@ -794,18 +796,6 @@ pve_machine_type(const struct pve_vm *vm, char *buf, size_t size)
 	(void)snprintf(buf, size, "%s", type);
 }
 
-/* sysfs_read_file() of at most max bytes with the length stored separately, as the parser wants
- * it. */
-static int
-read_text(int dirfd, const char *rel, size_t max, char **ret, size_t *ret_len)
-{
-	ssize_t n = sysfs_read_file(dirfd, rel, max, ret);
-	if (n < 0)
-		return (int)n;
-	*ret_len = (size_t)n;
-	return 0;
-}
-
 static bool
 valid_node(const char *s)
 {
@@ -819,8 +809,9 @@ valid_node(const char *s)
 }
 
 /* The local node name as qemu-server sees it (nodename: the short host name): the first label of
- * the first non-comment line of etc/hostname, else the target of pmxcfs's etc/pve/local link. */
-static void
+ * the first non-comment line of etc/hostname, else the target of pmxcfs's etc/pve/local link.
+ * Returns true when the name came from etc/hostname. */
+static bool
 read_node(int root_fd, char *node, size_t size, pve_skip_fn skip, void *arg)
 {
 	char buf[256];
@@ -839,7 +830,7 @@ read_node(int root_fd, char *node, size_t size, pve_skip_fn skip, void *arg)
 				line[strcspn(line, ".")] = '\0';
 				if (valid_node(line) && strlen(line) < size) {
 					memcpy(node, line, strlen(line) + 1);
-					return;
+					return true;
 				}
 				break;
 			}
@@ -853,6 +844,7 @@ read_node(int root_fd, char *node, size_t size, pve_skip_fn skip, void *arg)
 	n = sysfs_link_name(root_fd, "etc/pve/local", buf, sizeof(buf));
 	if (n > 0 && valid_node(buf) && (size_t)n < size)
 		memcpy(node, buf, (size_t)n + 1);
+	return false;
 }
 
 /* NULL-safe, as destructors are: v is NULL until the first entry is stored. */
@@ -864,39 +856,6 @@ free_strv(char **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
-}
-
-/* Names under sys/bus/pci/devices whose link resolves to a directory. */
-static int
-list_devices(int sys_fd, char ***ret, size_t *ret_n)
-{
-	char **v = NULL;
-	size_t n = 0;
-	DIR *d = NULL;
-	struct dirent *de;
-
-	int r = sysfs_opendir(sys_fd, "bus/pci/devices", &d);
-	if (r == -ENOENT) {
-		*ret = NULL;
-		*ret_n = 0;
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	while ((de = readdir(d)) != NULL && n < MAX_DEVICES) {
-		struct stat st;
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= 32)
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISDIR(st.st_mode))
-			continue;
-		if (n % 32 == 0)
-			v = xrealloc(v, (n + 32) * sizeof(char *));
-		v[n++] = xstrdup(de->d_name);
-	}
-	(void)closedir(d);
-	*ret = v;
-	*ret_n = n;
-	return 0;
 }
 
 /* "<vmid>.conf" with 1..9 digits and no leading zero (qemu-server never writes one, and it
@@ -930,124 +889,590 @@ cmp_unsigned(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The lowest PVE_MAX_VMS vmids of the config files in d. */
-static size_t
-list_vmids(DIR *d, unsigned *ids, bool *ret_more, pve_skip_fn skip, void *arg)
-{
-	struct dirent *de;
-	size_t n = 0;
+/* --- Loading, with what was read kept between loads ---------------------------------------
+ *
+ * A load lists etc/pve/qemu-server and sys/bus/pci/devices and stats each file it needs; a file
+ * whose identity (device, inode, size, mtime and ctime, nanoseconds included) is what it was
+ * when last read is not read again, and when no input changed at all the parsed config of the
+ * last load is used again (its skipped values replayed). pmxcfs writes a config as a new file
+ * renamed over the old one, so every qm set changes the inode; an in-place rewrite that keeps
+ * the size within one timestamp tick is the one change this misses, and every file is read
+ * again once it is PVE_CACHE_MAX_AGE_NS old anyway. Device presence comes from the listing's
+ * names, and every address a config calls present is checked with one fstatat() per load: a
+ * name whose link does not resolve to a directory (only a broken tree has one) switches to
+ * checking every name, as the listing did before it was cached. */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct timespec ctime;
+};
 
-	*ret_more = false;
-	while ((de = readdir(d)) != NULL) {
-		long v = conf_vmid(de->d_name);
-		if (v < 0) {
-			char what[WHAT_MAX];
-			(void)snprintf(what, sizeof(what), "etc/pve/qemu-server/%.64s", de->d_name);
-			if (skip != NULL)
-				skip(arg, what, ERANGE);
-			continue;
-		}
-		if (v == 0)
-			continue; /* not a VM config (lock or temporary files, editor backups) */
-		if (n < PVE_MAX_VMS) {
-			ids[n++] = (unsigned)v;
-			continue;
-		}
-		*ret_more = true;
-		size_t max = 0;
-		for (size_t i = 1; i < n; i++)
-			max = ids[i] > ids[max] ? i : max;
-		if ((unsigned)v < ids[max])
-			ids[max] = (unsigned)v;
+/* One file as last read. Only outcomes that follow from the identity are kept: the text, or
+ * EFBIG for the limit it was read with; other failures are tried again by the next load. */
+struct memo {
+	bool valid;
+	struct file_id id;
+	int64_t read_ns;
+	size_t read_max; /* the size limit of that read */
+	int err;         /* EFBIG, or 0 with text */
+	char *text;
+	size_t len;
+};
+
+struct vm_memo {
+	unsigned vmid;
+	struct memo m;
+};
+
+struct note {
+	char *what;
+	int err;
+};
+
+struct pve_cache {
+	bool valid; /* the fields below describe the etc/pve with this identity */
+	dev_t pve_dev;
+	ino_t pve_ino;
+	struct memo hostname; /* valid when the node name came from it */
+	char node[64];
+	struct memo mapping;
+	bool have_mapping;
+	struct vm_memo *vms; /* of the last load, sorted by vmid */
+	size_t nvms;
+	unsigned *used_ids; /* vmids whose text went into the parse */
+	size_t nused_ids;
+	char **names; /* sys/bus/pci/devices entries that may be devices, sorted */
+	size_t nnames;
+	bool checking_all; /* some name did not resolve: devices are names that stat as dirs */
+	char **devices;    /* what the parse was given */
+	size_t ndevices;
+	struct pve_config *parsed;
+	struct note *notes; /* the parse's skipped values, replayed on every load that uses it */
+	size_t nnotes;
+};
+
+static void
+memo_clear(struct memo *m)
+{
+	free(m->text);
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+notes_clear(struct pve_cache *c)
+{
+	for (size_t i = 0; i < c->nnotes; i++)
+		free(c->notes[i].what);
+	free(c->notes);
+	c->notes = NULL;
+	c->nnotes = 0;
+}
+
+static void
+vms_clear(struct vm_memo *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		memo_clear(&v[i].m);
+	free(v);
+}
+
+/* Forgets everything (another tree, or a failed load). */
+static void
+cache_reset(struct pve_cache *c)
+{
+	memo_clear(&c->hostname);
+	memo_clear(&c->mapping);
+	vms_clear(c->vms, c->nvms);
+	free(c->used_ids);
+	free_strv(c->names, c->nnames);
+	free_strv(c->devices, c->ndevices);
+	pve_config_free(c->parsed);
+	notes_clear(c);
+	memset(c, 0, sizeof(*c));
+}
+
+struct pve_cache *
+pve_cache_new(void)
+{
+	return xcalloc(1, sizeof(struct pve_cache));
+}
+
+void
+pve_cache_free(struct pve_cache *c)
+{
+	if (c == NULL)
+		return;
+	cache_reset(c);
+	free(c);
+}
+
+static void
+file_id_of(const struct stat *st, struct file_id *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->dev = st->st_dev;
+	ret->ino = st->st_ino;
+	ret->size = st->st_size;
+	ret->mtime = st->st_mtim;
+	ret->ctime = st->st_ctim;
+}
+
+static bool
+file_id_eq(const struct file_id *a, const struct file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+/* The text of the regular file rel below dirfd, at most max bytes: from m when the file is the
+ * one m was read from, else read (and *changed set). Returns 0 with the text in m, or -errno
+ * (-EFBIG: over max; -EINVAL: not a regular file) as sysfs_read_file() would. */
+static int
+memo_read(int dirfd, const char *rel, size_t max, struct memo *m, int64_t now, bool *changed)
+{
+	struct stat st;
+	struct file_id id;
+	char *text = NULL;
+
+	if (fstatat(dirfd, rel, &st, 0) < 0) {
+		int r = -errno;
+		*changed |= m->valid;
+		memo_clear(m);
+		return r;
 	}
-	if (n > 0)
-		qsort(ids, n, sizeof(*ids), cmp_unsigned);
-	return n;
+	if (!S_ISREG(st.st_mode)) {
+		*changed |= m->valid;
+		memo_clear(m);
+		return -EINVAL; /* never opened: a FIFO must not block */
+	}
+	file_id_of(&st, &id);
+	if (m->valid && file_id_eq(&m->id, &id) && now - m->read_ns < PVE_CACHE_MAX_AGE_NS &&
+	    now >= m->read_ns) {
+		if (m->err == 0)
+			return m->len > max ? -EFBIG : 0;
+		if (max <= m->read_max)
+			return -EFBIG;
+	}
+	*changed = true;
+	memo_clear(m);
+	ssize_t n = sysfs_read_file(dirfd, rel, max, &text);
+	if (n < 0 && n != -EFBIG)
+		return (int)n;
+	m->valid = true;
+	m->id = id;
+	m->read_ns = now;
+	m->read_max = max;
+	if (n < 0) {
+		m->err = EFBIG;
+		return -EFBIG;
+	}
+	m->text = text;
+	m->len = (size_t)n;
+	return 0;
+}
+
+static bool
+strv_eq(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	}
+	return true;
+}
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct name_list {
+	char **v;
+	size_t n;
+};
+
+static void
+on_device(void *arg, const char *name, ino_t ino, unsigned char type)
+{
+	struct name_list *l = arg;
+
+	(void)ino;
+	/* Links (sysfs) and directories may be devices; other types cannot resolve to one. */
+	if (name[0] == '.' || strlen(name) >= 32 || l->n == MAX_DEVICES ||
+	    (type != DT_LNK && type != DT_DIR && type != DT_UNKNOWN))
+		return;
+	if (l->n % 32 == 0)
+		l->v = xrealloc(l->v, (l->n + 32) * sizeof(char *));
+	l->v[l->n++] = xstrdup(name);
+}
+
+/* The names under sys/bus/pci/devices that may be devices, sorted; none without the directory. */
+static int
+list_names(int sys_fd, int64_t now, struct name_list *ret)
+{
+	struct attr_dir d;
+	struct name_list l = {NULL, 0};
+
+	attr_dir_init(&d, sys_fd, "bus/pci/devices");
+	int r = attr_dir_list(&d, now, on_device, &l);
+	attr_dir_fini(&d);
+	if (r < 0 && r != -ENOENT) {
+		free_strv(l.v, l.n);
+		return r;
+	}
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(char *), cmp_strp);
+	*ret = l;
+	return 0;
+}
+
+static bool
+resolves_to_dir(int sys_fd, const char *name)
+{
+	char rel[64];
+	struct stat st;
+
+	(void)snprintf(rel, sizeof(rel), "bus/pci/devices/%s", name);
+	return fstatat(sys_fd, rel, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The names that resolve to a directory: one fstatat() each. */
+static void
+filter_names(int sys_fd, char *const *names, size_t n, struct name_list *ret)
+{
+	struct name_list l = {NULL, 0};
+
+	for (size_t i = 0; i < n; i++) {
+		if (!resolves_to_dir(sys_fd, names[i]))
+			continue;
+		if (l.n % 32 == 0)
+			l.v = xrealloc(l.v, (l.n + 32) * sizeof(char *));
+		l.v[l.n++] = xstrdup(names[i]);
+	}
+	*ret = l;
+}
+
+/* Every address the config calls present resolves to a directory (one fstatat() each). */
+static bool
+present_ok(int sys_fd, const struct pve_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nvms; i++) {
+		const struct pve_vm *vm = &cfg->vms[i];
+		for (size_t j = 0; j < vm->nhostpci; j++) {
+			const struct pve_hostpci *h = &vm->hostpci[j];
+			for (size_t k = 0; k < h->naddresses; k++) {
+				if (h->present[k] && !resolves_to_dir(sys_fd, h->addresses[k]))
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
+struct vmid_list {
+	unsigned *ids;
+	size_t n;
+	bool more;
+	pve_skip_fn skip;
+	void *arg;
+};
+
+/* Keeps the lowest PVE_MAX_VMS vmids of the config files listed. */
+static void
+on_conf(void *arg, const char *name, ino_t ino, unsigned char type)
+{
+	struct vmid_list *l = arg;
+
+	(void)ino;
+	(void)type;
+	long v = conf_vmid(name);
+	if (v < 0) {
+		char what[WHAT_MAX];
+		(void)snprintf(what, sizeof(what), "etc/pve/qemu-server/%.64s", name);
+		if (l->skip != NULL)
+			l->skip(l->arg, what, ERANGE);
+		return;
+	}
+	if (v == 0)
+		return; /* not a VM config (lock or temporary files, editor backups) */
+	if (l->n < PVE_MAX_VMS) {
+		l->ids[l->n++] = (unsigned)v;
+		return;
+	}
+	l->more = true;
+	size_t max = 0;
+	for (size_t i = 1; i < l->n; i++)
+		max = l->ids[i] > l->ids[max] ? i : max;
+	if ((unsigned)v < l->ids[max])
+		l->ids[max] = (unsigned)v;
+}
+
+static void
+record_note(void *arg, const char *what, int err)
+{
+	struct pve_cache *c = arg;
+
+	if (c->nnotes % 16 == 0)
+		c->notes = xrealloc(c->notes, (c->nnotes + 16) * sizeof(*c->notes));
+	c->notes[c->nnotes].what = xstrdup(what);
+	c->notes[c->nnotes].err = err;
+	c->nnotes++;
+}
+
+/* Parses the kept texts with devices (taken over), replacing the parsed config and its notes. */
+static void
+reparse(struct pve_cache *c, const struct pve_input_vm *vms, size_t nvms, struct name_list *devices)
+{
+	struct pve_input in = {0};
+
+	pve_config_free(c->parsed);
+	c->parsed = NULL;
+	notes_clear(c);
+	free_strv(c->devices, c->ndevices);
+	c->devices = devices->v;
+	c->ndevices = devices->n;
+	in.node = c->node;
+	in.mapping_text = c->have_mapping ? c->mapping.text : NULL;
+	in.mapping_len = c->have_mapping ? c->mapping.len : 0;
+	in.vms = vms;
+	in.nvms = nvms;
+	in.devices = (const char *const *)c->devices;
+	in.ndevices = c->ndevices;
+	(void)pve_config_parse(&in, &c->parsed, record_note, c);
+}
+
+static struct vm_memo *
+find_vm(struct vm_memo *v, size_t n, unsigned vmid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].vmid == vmid)
+			return &v[mid];
+		if (v[mid].vmid < vmid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* The VM configs: listed, each stat'ed, read when new or changed. Fills vms (texts borrowed from
+ * the new memos) and sets *changed when the set of texts differs from the last load. */
+static int
+load_vms(struct pve_cache *c, int root_fd, int64_t now, struct pve_input_vm **ret_vms,
+	 size_t *ret_n, bool *changed, pve_skip_fn skip, void *arg)
+{
+	struct attr_dir d;
+	struct vmid_list l = {.skip = skip, .arg = arg};
+	struct vm_memo *memos = NULL;
+	struct pve_input_vm *vms = NULL;
+	unsigned *used = NULL;
+	size_t nmemos = 0, nvms = 0;
+
+	/* qemu-server is pmxcfs's link to nodes/<node>/qemu-server: this node's VMs only. A mounted
+	 * etc/pve without it (pmxcfs not running) simply has no VMs. */
+	attr_dir_init(&d, root_fd, "etc/pve/qemu-server");
+	l.ids = xcalloc(PVE_MAX_VMS, sizeof(*l.ids));
+	int r = attr_dir_list(&d, now, on_conf, &l);
+	if (r < 0 && r != -ENOENT)
+		goto out;
+	r = 0;
+	if (l.more && skip != NULL)
+		skip(arg, "etc/pve/qemu-server: more than 1024 VMs", E2BIG);
+	if (l.n > 1)
+		qsort(l.ids, l.n, sizeof(*l.ids), cmp_unsigned);
+	memos = xcalloc(l.n > 0 ? l.n : 1, sizeof(*memos));
+	vms = xcalloc(l.n > 0 ? l.n : 1, sizeof(*vms));
+	used = xcalloc(l.n > 0 ? l.n : 1, sizeof(*used));
+	size_t left = PVE_MAX_CONFIGS_TOTAL;
+	for (size_t i = 0; i < l.n; i++) {
+		char name[32];
+		size_t max = left < PVE_MAX_FILE ? left : PVE_MAX_FILE;
+		struct vm_memo *old = find_vm(c->vms, c->nvms, l.ids[i]);
+		struct vm_memo *m = &memos[nmemos++];
+		m->vmid = l.ids[i];
+		if (old != NULL) {
+			m->m = old->m; /* taken over */
+			memset(&old->m, 0, sizeof(old->m));
+		}
+		(void)snprintf(name, sizeof(name), "%u.conf", l.ids[i]);
+		int e = memo_read(d.fd, name, max, &m->m, now, changed);
+		if (e == -EFBIG && max < PVE_MAX_FILE) {
+			if (skip != NULL)
+				skip(arg, "etc/pve/qemu-server: more than 16 MiB of VM configs", E2BIG);
+			break;
+		}
+		if (e < 0) {
+			char what[WHAT_MAX];
+			(void)snprintf(what, sizeof(what), "etc/pve/qemu-server/%s", name);
+			if (skip != NULL)
+				skip(arg, what, -e);
+			continue;
+		}
+		left -= m->m.len;
+		vms[nvms].vmid = l.ids[i];
+		vms[nvms].text = m->m.text;
+		vms[nvms].len = m->m.len;
+		used[nvms] = l.ids[i];
+		nvms++;
+	}
+	if (nvms != c->nused_ids ||
+	    (nvms > 0 && memcmp(used, c->used_ids, nvms * sizeof(*used)) != 0))
+		*changed = true;
+	vms_clear(c->vms, c->nvms);
+	c->vms = memos;
+	c->nvms = nmemos;
+	memos = NULL;
+	free(c->used_ids);
+	c->used_ids = used;
+	c->nused_ids = nvms;
+	used = NULL;
+	*ret_vms = vms;
+	*ret_n = nvms;
+	vms = NULL;
+out:
+	attr_dir_fini(&d);
+	free(l.ids);
+	free(memos);
+	free(vms);
+	free(used);
+	return r;
+}
+
+/* The node name: from the kept one while etc/hostname is the file it came from. */
+static bool
+load_node(struct pve_cache *c, int root_fd, int64_t now, pve_skip_fn skip, void *arg)
+{
+	struct stat st;
+	struct file_id id;
+	char node[64] = "";
+
+	bool have = fstatat(root_fd, "etc/hostname", &st, 0) == 0 && S_ISREG(st.st_mode);
+	if (have)
+		file_id_of(&st, &id);
+	if (have && c->hostname.valid && file_id_eq(&c->hostname.id, &id) &&
+	    now - c->hostname.read_ns < PVE_CACHE_MAX_AGE_NS && now >= c->hostname.read_ns)
+		return false;
+	memo_clear(&c->hostname);
+	if (read_node(root_fd, node, sizeof(node), skip, arg) && have) {
+		c->hostname.valid = true;
+		c->hostname.id = id;
+		c->hostname.read_ns = now;
+	}
+	bool changed = strcmp(node, c->node) != 0;
+	memcpy(c->node, node, sizeof(node));
+	return changed;
+}
+
+int
+pve_cache_load(struct pve_cache *c, int root_fd, int sys_fd, int64_t now_ns,
+	       const struct pve_config **ret, pve_skip_fn skip, void *arg)
+{
+	struct stat st;
+	struct name_list names = {NULL, 0}, devices = {NULL, 0};
+	struct pve_input_vm *vms = NULL;
+	size_t nvms = 0;
+	int r;
+
+	if (fstatat(root_fd, "etc/pve", &st, 0) < 0) {
+		r = -errno;
+		cache_reset(c);
+		if (r != -ENOENT)
+			return r;
+		c->parsed = xcalloc(1, sizeof(*c->parsed)); /* not a Proxmox VE host */
+		*ret = c->parsed;
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		cache_reset(c);
+		return -ENOTDIR;
+	}
+	if (!c->valid || st.st_dev != c->pve_dev || st.st_ino != c->pve_ino) {
+		cache_reset(c);
+		c->valid = true;
+		c->pve_dev = st.st_dev;
+		c->pve_ino = st.st_ino;
+	}
+	bool changed = c->parsed == NULL || !c->parsed->found;
+	r = list_names(sys_fd, now_ns, &names);
+	if (r < 0)
+		goto fail;
+	changed |= load_node(c, root_fd, now_ns, skip, arg);
+	bool mapping_changed = false;
+	r = memo_read(root_fd, "etc/pve/mapping/pci.cfg", PVE_MAX_FILE, &c->mapping, now_ns,
+		      &mapping_changed);
+	if (r < 0 && r != -ENOENT && skip != NULL)
+		skip(arg, "etc/pve/mapping/pci.cfg", -r);
+	changed |= mapping_changed || (r == 0) != c->have_mapping;
+	c->have_mapping = r == 0;
+	r = load_vms(c, root_fd, now_ns, &vms, &nvms, &changed, skip, arg);
+	if (r < 0)
+		goto fail;
+
+	/* Devices: the names, unless some name was found not to resolve; then the names that do. */
+	bool names_changed = !strv_eq(names.v, names.n, c->names, c->nnames);
+	free_strv(c->names, c->nnames);
+	c->names = names.v;
+	c->nnames = names.n;
+	names.v = NULL;
+	if (c->checking_all) {
+		filter_names(sys_fd, c->names, c->nnames, &devices);
+		c->checking_all = devices.n != c->nnames;
+		if (changed || !strv_eq(devices.v, devices.n, c->devices, c->ndevices)) {
+			reparse(c, vms, nvms, &devices);
+			devices.v = NULL;
+		}
+	} else if (changed || names_changed) {
+		for (size_t i = 0; i < c->nnames; i++) {
+			if (devices.n % 32 == 0)
+				devices.v = xrealloc(devices.v, (devices.n + 32) * sizeof(char *));
+			devices.v[devices.n++] = xstrdup(c->names[i]);
+		}
+		reparse(c, vms, nvms, &devices);
+		devices.v = NULL;
+	}
+	if (!c->checking_all && !present_ok(sys_fd, c->parsed)) {
+		c->checking_all = true;
+		devices.n = 0;
+		filter_names(sys_fd, c->names, c->nnames, &devices);
+		reparse(c, vms, nvms, &devices);
+		devices.v = NULL;
+	}
+	free_strv(devices.v, devices.n);
+	free(vms);
+	if (skip != NULL) {
+		for (size_t i = 0; i < c->nnotes; i++)
+			skip(arg, c->notes[i].what, c->notes[i].err);
+	}
+	*ret = c->parsed;
+	return 0;
+fail:
+	free_strv(names.v, names.n);
+	free(vms);
+	cache_reset(c);
+	return r;
 }
 
 int
 pve_config_load(int root_fd, int sys_fd, struct pve_config **ret, pve_skip_fn skip, void *arg)
 {
-	struct pve_input in = {0};
-	struct pve_input_vm *vms = NULL;
-	unsigned *ids = NULL;
-	char **devices = NULL, **texts = NULL, *mapping = NULL;
-	size_t ndevices = 0, nids = 0;
-	char node[64] = "";
-	DIR *d = NULL;
-	struct stat st;
-	int r;
+	struct pve_cache *c = pve_cache_new();
+	const struct pve_config *cfg;
 
-	if (fstatat(root_fd, "etc/pve", &st, 0) < 0) {
-		if (errno != ENOENT)
-			return -errno;
-		*ret = xcalloc(1, sizeof(**ret)); /* not a Proxmox VE host */
-		return 0;
+	int r = pve_cache_load(c, root_fd, sys_fd, monotonic_ns(), &cfg, skip, arg);
+	if (r == 0) {
+		*ret = c->parsed; /* taken over from the cache */
+		c->parsed = NULL;
 	}
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	r = list_devices(sys_fd, &devices, &ndevices);
-	if (r < 0)
-		goto out;
-	read_node(root_fd, node, sizeof(node), skip, arg);
-	r = read_text(root_fd, "etc/pve/mapping/pci.cfg", PVE_MAX_FILE, &mapping, &in.mapping_len);
-	if (r < 0 && r != -ENOENT && skip != NULL)
-		skip(arg, "etc/pve/mapping/pci.cfg", -r);
-
-	/* qemu-server is pmxcfs's link to nodes/<node>/qemu-server: this node's VMs only. A mounted
-	 * etc/pve without it (pmxcfs not running) simply has no VMs. */
-	r = sysfs_opendir(root_fd, "etc/pve/qemu-server", &d);
-	if (r < 0 && r != -ENOENT)
-		goto out;
-	if (d != NULL) {
-		bool more;
-		ids = xcalloc(PVE_MAX_VMS, sizeof(*ids));
-		nids = list_vmids(d, ids, &more, skip, arg);
-		if (more && skip != NULL)
-			skip(arg, "etc/pve/qemu-server: more than 1024 VMs", E2BIG);
-		vms = xcalloc(nids > 0 ? nids : 1, sizeof(*vms));
-		texts = xcalloc(nids > 0 ? nids : 1, sizeof(*texts));
-		size_t left = PVE_MAX_CONFIGS_TOTAL;
-		for (size_t i = 0; i < nids; i++) {
-			char name[32];
-			char *text = NULL;
-			size_t max = left < PVE_MAX_FILE ? left : PVE_MAX_FILE;
-			(void)snprintf(name, sizeof(name), "%u.conf", ids[i]);
-			r = read_text(dirfd(d), name, max, &text, &vms[in.nvms].len);
-			if (r == -EFBIG && max < PVE_MAX_FILE) {
-				if (skip != NULL)
-					skip(arg, "etc/pve/qemu-server: more than 16 MiB of VM configs",
-					     E2BIG);
-				break;
-			}
-			if (r < 0) {
-				char what[WHAT_MAX];
-				(void)snprintf(what, sizeof(what), "etc/pve/qemu-server/%s", name);
-				if (skip != NULL)
-					skip(arg, what, -r);
-				continue;
-			}
-			left -= vms[in.nvms].len;
-			texts[in.nvms] = text;
-			vms[in.nvms].vmid = ids[i];
-			vms[in.nvms].text = text;
-			in.nvms++;
-		}
-	}
-	in.node = node;
-	in.mapping_text = mapping;
-	in.vms = vms;
-	in.devices = (const char *const *)devices;
-	in.ndevices = ndevices;
-	r = pve_config_parse(&in, ret, skip, arg);
-out:
-	if (d != NULL)
-		(void)closedir(d);
-	free_strv(texts, in.nvms);
-	free(vms);
-	free(ids);
-	free(mapping);
-	free_strv(devices, ndevices);
+	pve_cache_free(c);
 	return r;
 }
 
@@ -1055,18 +1480,19 @@ const struct pve_config *
 pve_config_for_scrape(int root_fd, int sys_fd, uint64_t scrape_id, pve_skip_fn skip, void *arg,
 		      int *ret_err)
 {
-	static struct pve_config *cached;
-	static uint64_t cached_id;
-	static int cached_err;
+	static struct pve_cache cache;
+	static const struct pve_config *current;
+	static uint64_t current_id;
+	static int current_err;
 
-	if (cached_id != scrape_id) {
-		pve_config_free(cached);
-		cached = NULL;
-		cached_err = pve_config_load(root_fd, sys_fd, &cached, skip, arg);
-		if (cached_err > 0)
-			cached_err = 0;
-		cached_id = scrape_id;
+	if (current_id != scrape_id) {
+		current = NULL;
+		current_err = pve_cache_load(&cache, root_fd, sys_fd, monotonic_ns(), &current, skip,
+					     arg);
+		if (current_err > 0)
+			current_err = 0;
+		current_id = scrape_id;
 	}
-	*ret_err = cached_err;
-	return cached;
+	*ret_err = current_err;
+	return current;
 }

@@ -64,10 +64,30 @@ int pve_config_load(int root_fd, int sys_fd, struct pve_config **ret, pve_skip_f
 
 void pve_config_free(struct pve_config *c);
 
+/* What pve_config_load() read, kept to answer the next load cheaply: a file is read again only
+ * when its identity (device, inode, size, mtime, ctime) changed or it is 5 minutes old, and the
+ * parsed config is reused when no input changed (see pve.c). */
+struct pve_cache;
+
+/* A kept file is read again once this old, changed or not. */
+#define PVE_CACHE_MAX_AGE_NS (300LL * 1000000000LL)
+
+/* An empty cache; caller frees with pve_cache_free() (NULL-safe). */
+struct pve_cache *pve_cache_new(void);
+void pve_cache_free(struct pve_cache *c);
+
+/* pve_config_load() through c at monotonic time now_ns: lists etc/pve/qemu-server and
+ * sys/bus/pci/devices and stats each file on every call, reads only what changed. *ret is
+ * borrowed from c until its next load or free. skip is called for each unusable file or line on
+ * every load, whether it was read now or before. A failed load empties c. */
+int pve_cache_load(struct pve_cache *c, int root_fd, int sys_fd, int64_t now_ns,
+		   const struct pve_config **ret, pve_skip_fn skip, void *arg);
+
 /* The config for the scrape scrape_id (collector_scrape_id()): loaded by the first caller in a
- * scrape, then shared, so the proxmox and sriov collectors read /etc/pve once per scrape. Only
- * for collectors, which run one at a time. Borrowed until a call with another scrape_id. Returns
- * NULL with *ret_err set when loading failed. */
+ * scrape through a process-wide pve_cache, then shared, so the proxmox and sriov collectors look
+ * at /etc/pve once per scrape and read only what changed. Only for collectors, which run one at a
+ * time. Borrowed until a call with another scrape_id. Returns NULL with *ret_err set when loading
+ * failed (which also empties the cache). */
 const struct pve_config *pve_config_for_scrape(int root_fd, int sys_fd, uint64_t scrape_id,
 					       pve_skip_fn skip, void *arg, int *ret_err);
 

@@ -1,7 +1,9 @@
 /* Unit tests for pve.c, the Proxmox VE VM config parser: hostpci property strings in every form
  * qemu-server accepts and many it rejects, the main-section cut, description lines, PCI mappings
  * for the local node only, function-less expansion, limits, garbage, and pve_config_load() on
- * private trees under mkdtemp() and on the pve_* fixture scenarios. */
+ * private trees under mkdtemp() and on the pve_* fixture scenarios; the cache (pve_cache_load())
+ * with each kind of change between two loads, counting file reads (sysfs_read_file is wrapped at
+ * link time, -Wl,--wrap=sysfs_read_file) so that a load that should read nothing is seen to. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,8 +19,35 @@
 /* cmocka.h needs the headers above. */
 #include <cmocka.h>
 
+#include "collectors.h"
 #include "pve.h"
+#include "sysfs.h"
 #include "testlib.h"
+
+int64_t __real_monotonic_ns(void);
+int64_t __wrap_monotonic_ns(void);
+
+/* The clock of pve_config_for_scrape() and the proxmox collector (-Wl,--wrap=monotonic_ns). */
+static int64_t fake_now = 1000 * 1000000000LL;
+
+int64_t
+__wrap_monotonic_ns(void)
+{
+	return fake_now;
+}
+
+ssize_t __real_sysfs_read_file(int dirfd, const char *rel, size_t max, char **ret);
+ssize_t __wrap_sysfs_read_file(int dirfd, const char *rel, size_t max, char **ret);
+
+/* Whole-file reads pve.c made: VM configs and the mapping file. */
+static unsigned file_reads;
+
+ssize_t
+__wrap_sysfs_read_file(int dirfd, const char *rel, size_t max, char **ret)
+{
+	file_reads++;
+	return __real_sysfs_read_file(dirfd, rel, max, ret);
+}
 
 /* What the parser reported through skip(). */
 struct skips {
@@ -1102,6 +1131,359 @@ test_fixture_pf_passthrough(void **state)
 	(void)close(sys);
 }
 
+/* --- pve_cache_load(): what a load reads again, and what it sees --- */
+
+#define SEC 1000000000LL
+#define T0 (1000 * SEC)
+
+/* A host: node pve, PF 00:02.0 with VFs 02.1 and 02.2, VM 101 on 02.1, VM 102 on 02.2 through the
+ * mapping vf2, VM 103 on 02.3 (no such VF yet). */
+static void
+cache_host(int fd)
+{
+	put_str(fd, "root/etc/hostname", "pve\n");
+	put_str(fd, "root/etc/pve/mapping/pci.cfg", "vf2\n\tmap node=pve,path=0000:00:02.2\n");
+	put_str(fd, "root/etc/pve/qemu-server/101.conf", "name: a\nhostpci0: 0000:00:02.1\n");
+	put_str(fd, "root/etc/pve/qemu-server/102.conf", "name: b\nhostpci0: mapping=vf2\n");
+	put_str(fd, "root/etc/pve/qemu-server/103.conf", "name: c\nhostpci0: 0000:00:02.3\n");
+	put_pci(fd, "0000:00:02.0");
+	put_pci(fd, "0000:00:02.1");
+	put_pci(fd, "0000:00:02.2");
+}
+
+/* Replaces rel by a new file renamed over it (a new inode, what pmxcfs does for every write) with
+ * the old file's mtime: size and mtime match, the inode (and ctime) tell them apart. */
+static void
+replace_keep_times(int fd, const char *rel, const char *data)
+{
+	char tmp[PATH_MAX];
+	struct stat st;
+	struct timespec times[2];
+
+	assert_int_equal(fstatat(fd, rel, &st, 0), 0);
+	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", rel);
+	put_str(fd, tmp, data);
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	assert_int_equal(utimensat(fd, tmp, times, 0), 0);
+	assert_int_equal(renameat(fd, tmp, fd, rel), 0);
+}
+
+static const struct pve_vm *
+vm_of(const struct pve_config *c, unsigned vmid)
+{
+	for (size_t i = 0; i < c->nvms; i++) {
+		if (c->vms[i].vmid == vmid)
+			return &c->vms[i];
+	}
+	return NULL;
+}
+
+/* Loads through cache at now; fails the test on error. Returns the config (borrowed). */
+static const struct pve_config *
+cload(struct pve_cache *cache, int root, int sys, int64_t now, struct skips *s)
+{
+	const struct pve_config *c = NULL;
+
+	assert_int_equal(pve_cache_load(cache, root, sys, now, &c, record_skip, s), 0);
+	assert_non_null(c);
+	return c;
+}
+
+static void
+test_cache_reads_what_changed(void **state)
+{
+	struct tree_fd *t = *state;
+	struct skips s = {0};
+
+	cache_host(t->fd);
+	int root = sub_fd(t, "root"), sys = sub_fd(t, "sys");
+	struct pve_cache *cache = pve_cache_new();
+	file_reads = 0;
+	const struct pve_config *c = cload(cache, root, sys, T0, &s);
+	assert_int_equal(file_reads, 4); /* three configs and the mapping */
+	assert_int_equal(c->nvms, 3);
+	assert_int_equal(pve_vm_for_address(c, "0000:00:02.1"), 101);
+	assert_int_equal(pve_vm_for_address(c, "0000:00:02.2"), 102);
+	assert_false(vm_of(c, 103)->hostpci[0].present[0]);
+	assert_int_equal(s.n, 0);
+
+	/* nothing changed: nothing read, the parsed config itself reused */
+	file_reads = 0;
+	const struct pve_config *again = cload(cache, root, sys, T0 + SEC, &s);
+	assert_int_equal(file_reads, 0);
+	assert_ptr_equal(again, c);
+
+	/* qm set in place (other size): that file only */
+	put_str(t->fd, "root/etc/pve/qemu-server/101.conf", "name: a\nhostpci0: 0000:00:02.0\n");
+	file_reads = 0;
+	c = cload(cache, root, sys, T0 + 2 * SEC, &s);
+	assert_int_equal(file_reads, 1);
+	assert_int_equal(pve_vm_for_address(c, "0000:00:02.0"), 101);
+	assert_int_equal(pve_vm_for_address(c, "0000:00:02.1"), 0);
+
+	/* renamed over, same size and mtime: seen all the same */
+	replace_keep_times(t->fd, "root/etc/pve/qemu-server/101.conf",
+			   "name: z\nhostpci0: 0000:00:02.1\n");
+	file_reads = 0;
+	c = cload(cache, root, sys, T0 + 3 * SEC, &s);
+	assert_int_equal(file_reads, 1);
+	assert_string_equal(vm_of(c, 101)->name, "z");
+	assert_int_equal(pve_vm_for_address(c, "0000:00:02.1"), 101);
+
+	/* the mapping moves vf2 to another function */
+	put_str(t->fd, "root/etc/pve/mapping/pci.cfg", "vf2\n\tmap node=pve,path=0000:00:02.0\n");
+	file_reads = 0;
+	c = cload(cache, root, sys, T0 + 4 * SEC, &s);
+	assert_int_equal(file_reads, 1);
+	assert_int_equal(pve_vm_for_address(c, "0000:00:02.0"), 102);
+
+	/* the mapping removed: 102's entry resolves to nothing */
+	assert_int_equal(unlinkat(t->fd, "root/etc/pve/mapping/pci.cfg", 0), 0);
+	c = cload(cache, root, sys, T0 + 5 * SEC, &s);
+	assert_int_equal(vm_of(c, 102)->hostpci[0].naddresses, 0);
+
+	/* every file read again once old enough, changed or not */
+	file_reads = 0;
+	(void)cload(cache, root, sys, T0 + PVE_CACHE_MAX_AGE_NS - 1, &s);
+	assert_int_equal(file_reads, 0);
+	(void)cload(cache, root, sys, T0 + PVE_CACHE_MAX_AGE_NS, &s);
+	assert_int_equal(file_reads, 2); /* 102 and 103, read at T0 */
+	file_reads = 0;
+	(void)cload(cache, root, sys, T0 + 3 * SEC + PVE_CACHE_MAX_AGE_NS, &s);
+	assert_int_equal(file_reads, 1); /* 101, read last at T0 + 3 s */
+	assert_int_equal(s.n, 0);
+	pve_cache_free(cache);
+	(void)close(root);
+	(void)close(sys);
+}
+
+/* VMs created and destroyed, the host renamed (another node's mappings apply): seen by the next
+ * load. */
+static void
+test_cache_vms_and_node(void **state)
+{
+	struct tree_fd *t = *state;
+	struct skips s = {0};
+
+	cache_host(t->fd);
+	int root = sub_fd(t, "root"), sys = sub_fd(t, "sys");
+	struct pve_cache *cache = pve_cache_new();
+	const struct pve_config *c = cload(cache, root, sys, T0, &s);
+	assert_int_equal(c->nvms, 3);
+
+	put_str(t->fd, "root/etc/pve/qemu-server/104.conf", "hostpci0: 0000:00:02.2\n");
+	assert_int_equal(unlinkat(t->fd, "root/etc/pve/qemu-server/101.conf", 0), 0);
+	file_reads = 0;
+	c = cload(cache, root, sys, T0 + 1, &s);
+	assert_int_equal(file_reads, 1);
+	assert_int_equal(c->nvms, 3);
+	assert_null(vm_of(c, 101));
+	assert_non_null(vm_of(c, 104));
+	assert_int_equal(pve_vm_for_address(c, "0000:00:02.1"), 0);
+
+	/* a removal alone, nothing read */
+	assert_int_equal(unlinkat(t->fd, "root/etc/pve/qemu-server/103.conf", 0), 0);
+	file_reads = 0;
+	c = cload(cache, root, sys, T0 + 2, &s);
+	assert_int_equal(file_reads, 0);
+	assert_int_equal(c->nvms, 2);
+	assert_null(vm_of(c, 103));
+
+	put_str(t->fd, "root/etc/hostname", "other\n");
+	c = cload(cache, root, sys, T0 + 3, &s);
+	assert_string_equal(c->node, "other");
+	assert_int_equal(vm_of(c, 102)->hostpci[0].naddresses, 0); /* vf2 maps pve only */
+	pve_cache_free(cache);
+	(void)close(root);
+	(void)close(sys);
+}
+
+/* VFs enabled and disabled change which addresses exist, without any config changing; a bus
+ * entry whose link dangles is no device until its target appears. */
+static void
+test_cache_devices(void **state)
+{
+	struct tree_fd *t = *state;
+	struct skips s = {0};
+
+	cache_host(t->fd);
+	put_str(t->fd, "root/etc/pve/qemu-server/105.conf", "hostpci0: 00:02\n");
+	int root = sub_fd(t, "root"), sys = sub_fd(t, "sys");
+	struct pve_cache *cache = pve_cache_new();
+	const struct pve_config *c = cload(cache, root, sys, T0, &s);
+	assert_int_equal(vm_of(c, 105)->hostpci[0].naddresses, 3);
+
+	put_pci(t->fd, "0000:00:02.3");
+	file_reads = 0;
+	c = cload(cache, root, sys, T0 + 1, &s);
+	assert_int_equal(file_reads, 0);
+	assert_true(vm_of(c, 103)->hostpci[0].present[0]);
+	assert_int_equal(vm_of(c, 105)->hostpci[0].naddresses, 4);
+
+	assert_int_equal(unlinkat(t->fd, "sys/bus/pci/devices/0000:00:02.3", 0), 0);
+	c = cload(cache, root, sys, T0 + 2, &s);
+	assert_false(vm_of(c, 103)->hostpci[0].present[0]);
+	assert_int_equal(vm_of(c, 105)->hostpci[0].naddresses, 3);
+
+	/* a dangling link: listed, but not a device, for the plain and the expanded entry */
+	put_link(t->fd, "sys/bus/pci/devices/0000:00:02.3", "../../../devices/pci0000:00/gone");
+	c = cload(cache, root, sys, T0 + 3, &s);
+	assert_false(vm_of(c, 103)->hostpci[0].present[0]);
+	assert_int_equal(vm_of(c, 105)->hostpci[0].naddresses, 3);
+	c = cload(cache, root, sys, T0 + 4, &s);
+	assert_false(vm_of(c, 103)->hostpci[0].present[0]);
+	assert_int_equal(vm_of(c, 105)->hostpci[0].naddresses, 3);
+	/* its target appears: a device from the next load on */
+	put_str(t->fd, "sys/devices/pci0000:00/gone/class", "0x030000\n");
+	c = cload(cache, root, sys, T0 + 5, &s);
+	assert_true(vm_of(c, 103)->hostpci[0].present[0]);
+	assert_int_equal(vm_of(c, 105)->hostpci[0].naddresses, 4);
+	pve_cache_free(cache);
+	(void)close(root);
+	(void)close(sys);
+}
+
+/* Unusable files and lines are reported by every load, also when nothing is read again; a FIFO
+ * is never opened; a failed load forgets everything and the next one reads all again. */
+static void
+test_cache_skips_and_failure(void **state)
+{
+	struct tree_fd *t = *state;
+	char path[PATH_MAX];
+
+	cache_host(t->fd);
+	put_str(t->fd, "root/etc/pve/qemu-server/106.conf", "hostpci0: bogus=1\n");
+	(void)snprintf(path, sizeof(path), "%s/root/etc/pve/qemu-server/107.conf", t->path);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	int root = sub_fd(t, "root"), sys = sub_fd(t, "sys");
+	struct pve_cache *cache = pve_cache_new();
+	for (int i = 0; i < 3; i++) {
+		struct skips s = {0};
+		(void)cload(cache, root, sys, T0 + i, &s);
+		assert_int_equal(s.n, 2);
+	}
+	/* etc/pve replaced by a file: the load fails; back as it was, everything is read again */
+	const struct pve_config *c = NULL;
+	struct skips s = {0};
+	assert_int_equal(renameat(t->fd, "root/etc/pve", t->fd, "root/etc/pve.away"), 0);
+	put_str(t->fd, "root/etc/pve", "x");
+	assert_int_equal(pve_cache_load(cache, root, sys, T0 + 4, &c, record_skip, &s), -ENOTDIR);
+	assert_int_equal(unlinkat(t->fd, "root/etc/pve", 0), 0);
+	assert_int_equal(renameat(t->fd, "root/etc/pve.away", t->fd, "root/etc/pve"), 0);
+	file_reads = 0;
+	c = cload(cache, root, sys, T0 + 5, &s);
+	assert_int_equal(file_reads, 5);
+	assert_int_equal(c->nvms, 4);
+	pve_cache_free(cache);
+	(void)close(root);
+	(void)close(sys);
+}
+
+/* One cache pointed at another tree (tests, a changed --path.rootfs): nothing of the first. */
+static void
+test_cache_other_tree(void **state)
+{
+	struct tree_fd *t = *state;
+	struct skips s = {0};
+
+	cache_host(t->fd);
+	put_str(t->fd, "root2/etc/hostname", "pve\n");
+	put_str(t->fd, "root2/etc/pve/qemu-server/201.conf", "name: b\nhostpci0: 0000:00:02.1\n");
+	int root = sub_fd(t, "root"), root2 = sub_fd(t, "root2"), sys = sub_fd(t, "sys");
+	struct pve_cache *cache = pve_cache_new();
+	(void)cload(cache, root, sys, T0, &s);
+	const struct pve_config *c = cload(cache, root2, sys, T0 + 1, &s);
+	assert_int_equal(c->nvms, 1);
+	assert_int_equal(pve_vm_for_address(c, "0000:00:02.1"), 201);
+	pve_cache_free(cache);
+	(void)close(root);
+	(void)close(root2);
+	(void)close(sys);
+}
+
+static void
+assert_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++) {
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return;
+	}
+	fail_msg("missing line: %s\n--- in ---\n%s", line, text);
+}
+
+static char *
+scrape_at(struct testrun *r, int64_t now)
+{
+	fake_now = now;
+	char *text = testrun_scrape(r);
+	assert_int_equal(r->ok, 1);
+	return text;
+}
+
+#define PF_ASSIGNED(vmid) "gpu_sriov_vm_pf_assigned{vmid=\"" vmid "\",pci_address=\"0000:00:02.0\"} 1"
+
+/* The proxmox collector over scrapes: a qm set between two scrapes is in the second; whether an
+ * address is a GPU PF is kept per device directory, so a different device at the address is seen
+ * at once, a class rewritten in place (no kernel does that) after the 60 s bound. */
+static void
+test_proxmox_scrapes(void **state)
+{
+	struct tree_fd *t = *state;
+	struct testrun r;
+	char sys[PATH_MAX], root[PATH_MAX];
+	int err;
+
+	cache_host(t->fd);
+	put_str(t->fd, "sys/devices/pci0000:00/0000:00:02.0/sriov_totalvfs", "7\n");
+	put_str(t->fd, "root/etc/pve/qemu-server/108.conf", "hostpci0: 0000:00:02.0\n");
+	(void)snprintf(sys, sizeof(sys), "%s/sys", t->path);
+	(void)snprintf(root, sizeof(root), "%s/root", t->path);
+	/* Another registry of this process may have used scrape 1: forget its shared config. */
+	(void)pve_config_for_scrape(-1, -1, UINT64_MAX, NULL, NULL, &err);
+	assert_int_equal(testrun_start(&r, &proxmox_collector, sys, NULL, root), 0);
+	int64_t t0 = fake_now;
+	char *text = scrape_at(&r, t0);
+	assert_line(text, PF_ASSIGNED("108"));
+	assert_line(text, "gpu_sriov_vm_hostpci_info{vmid=\"101\",name=\"a\",hostpci=\"hostpci0\","
+			  "pci_address=\"0000:00:02.1\",machine=\"i440fx\"} 1");
+	assert_line(text, "gpu_sriov_vms_configured 4");
+	free(text);
+
+	put_str(t->fd, "root/etc/pve/qemu-server/101.conf",
+		"name: a\nmachine: q35\nhostpci0: 0000:00:02.0\n");
+	text = scrape_at(&r, t0 + 1);
+	assert_line(text, PF_ASSIGNED("101"));
+	assert_line(text, "gpu_sriov_vm_hostpci_info{vmid=\"101\",name=\"a\",hostpci=\"hostpci0\","
+			  "pci_address=\"0000:00:02.0\",machine=\"q35\"} 1");
+	free(text);
+
+	/* another device (a NIC) at the PF's address: a new directory */
+	assert_int_equal(renameat(t->fd, "sys/devices/pci0000:00/0000:00:02.0", t->fd,
+				  "sys/devices/pci0000:00/old"),
+			 0);
+	put_str(t->fd, "sys/devices/pci0000:00/0000:00:02.0/class", "0x020000\n");
+	put_str(t->fd, "sys/devices/pci0000:00/0000:00:02.0/sriov_totalvfs", "7\n");
+	text = scrape_at(&r, t0 + 2);
+	if (strstr(text, "gpu_sriov_vm_pf_assigned{") != NULL)
+		fail_msg("a NIC taken for a GPU PF:\n%s", text);
+	free(text);
+
+	/* its class rewritten in place: the kept answer holds until the bound */
+	put_str(t->fd, "sys/devices/pci0000:00/0000:00:02.0/class", "0x030000\n");
+	text = scrape_at(&r, t0 + 2 + 60 * SEC - 1);
+	if (strstr(text, "gpu_sriov_vm_pf_assigned{") != NULL)
+		fail_msg("seen before the bound:\n%s", text);
+	free(text);
+	text = scrape_at(&r, t0 + 2 + 60 * SEC);
+	assert_line(text, PF_ASSIGNED("101"));
+	assert_line(text, PF_ASSIGNED("108"));
+	free(text);
+	testrun_stop(&r);
+}
+
 int
 main(void)
 {
@@ -1131,6 +1513,14 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_load_total_budget, tree_setup, tree_fd_teardown),
 	    cmocka_unit_test_setup_teardown(test_load_node_name, tree_setup, tree_fd_teardown),
 	    cmocka_unit_test(test_fixture_mappings),
+	    cmocka_unit_test_setup_teardown(test_cache_reads_what_changed, tree_setup,
+					    tree_fd_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_vms_and_node, tree_setup, tree_fd_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_devices, tree_setup, tree_fd_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_skips_and_failure, tree_setup,
+					    tree_fd_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_other_tree, tree_setup, tree_fd_teardown),
+	    cmocka_unit_test_setup_teardown(test_proxmox_scrapes, tree_setup, tree_fd_teardown),
 	    cmocka_unit_test(test_fixture_pf_passthrough),
 	};
 
