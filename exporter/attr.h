@@ -10,7 +10,7 @@
  * is a new node. attr_read() then closes, opens the path again and retries once: on sysfs a
  * removed or re-created attribute is seen by the very next read.
  *
- * Any other file system (the fixture trees of the tests, a copy of /sys) behaves like ordinary
+ * Any other file system, such as the fixture trees of the tests or a copy of /sys, holds ordinary
  * files: a file rewritten in place is seen at once, but one replaced by rename() or deleted keeps
  * its old content behind the kept descriptor and no read ever fails. So the path is resolved
  * again with fstatat() at most every ATTR_RECHECK_NS and the file reopened when its (st_dev,
