@@ -513,6 +513,25 @@ pci_list_gpus(struct collector *c, int sys_fd, struct pci_list *ret)
 }
 
 
+void
+pci_forget(void)
+{
+	(void)pthread_mutex_lock(&known.lock);
+	if (known.devices >= 0)
+		(void)close(known.devices);
+	known.devices = -1;
+	free(known.fns);
+	free(known.dents);
+	free(known.memo);
+	known.fns = NULL;
+	known.dents = NULL;
+	known.memo = NULL;
+	known.n = known.nmemo = 0;
+	known.memo_scrape = 0;
+	atomic_fetch_add(&known.generation, 1);
+	(void)pthread_mutex_unlock(&known.lock);
+}
+
 uint64_t
 pci_generation(void)
 {

@@ -52,6 +52,10 @@ void pci_list_free(struct pci_list *l);
 /* The entry for bdf, or NULL. Borrowed from l. */
 const struct pci_fn *pci_find(const struct pci_list *l, const char *bdf);
 
+/* Closes the descriptor scans keep on bus/pci/devices and frees what they remember; the next
+ * scan starts afresh. main() calls it when no thread scans any more, before closing the roots. */
+void pci_forget(void);
+
 /* Changes whenever a scan finds a PCI function added, removed or re-read: what depends only on
  * which devices exist (IOMMU group membership) can be kept while it stays the same. */
 uint64_t pci_generation(void);

@@ -268,6 +268,7 @@ main(int argc, char **argv)
 	scraper_free(s);
 	registry_free(r);
 	watchdog_stop(opts.watchdog);
+	pci_forget();
 out:
 	for (size_t i = 0; i < 3; i++) {
 		int fd = i == 0 ? roots.sys : i == 1 ? roots.proc : roots.root;
