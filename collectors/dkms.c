@@ -170,7 +170,7 @@ dkms_collect(struct collector *c, struct expo *out)
 	/* Fingerprint first: a change during the read then shows up as a new fingerprint next time.
 	 */
 	uint64_t fp = check ? dkms_tree_fingerprint(root) : d->tree->fingerprint;
-	if (check && dkms_tree_stale(d->tree, fp, now)) {
+	if (d->tree == NULL || (check && dkms_tree_stale(d->tree, fp, now))) {
 		struct dkms_tree *t = NULL;
 		int r = dkms_tree_read(root, d->arch, &t);
 		if (r < 0)

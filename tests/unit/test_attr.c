@@ -237,7 +237,7 @@ static int
 list(struct attr_dir *d, int64_t now_ns, char *out, size_t size)
 {
 	struct names n;
-	char *parts[32];
+	char *parts[32] = {NULL};
 	size_t k = 0;
 
 	memset(&n, 0, sizeof(n));
