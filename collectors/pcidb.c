@@ -1,6 +1,7 @@
-/* libpci wrapper. libpci reports fatal conditions through an error callback that must not
- * return; ours logs and jumps back to the call site, after which this pcidb is retired (libpci's
- * state is unknown then) and later calls answer "unknown". */
+/* libpci wrapper for the capability list, and device names from our own streaming pci.ids lookup
+ * (pciids.c). libpci reports fatal conditions through an error callback that must not return;
+ * ours logs and jumps back to the call site, after which this pcidb's libpci side is retired
+ * (libpci's state is unknown then) and later capability checks answer -ENODEV. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pci/pci.h>
@@ -9,23 +10,42 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../exporter/log.h"
 #include "../exporter/parse.h"
 #include "../exporter/xalloc.h"
 #include "pcidb.h"
+#include "pciids.h"
+
+/* Below the rootfs fd; what libpci reads by default (Debian's pci.ids package). */
+#define IDS_REL "usr/share/misc/pci.ids"
+/* Today's file is 1.3 MB; reading stops here so a planted huge file costs bounded time. */
+#define IDS_MAX_BYTES (16u << 20)
+/* Distinct vendor:device pairs remembered; a host has a handful. Past this, the oldest goes. */
+#define NAME_CACHE_MAX 64
 
 /* libpci's callbacks carry no user pointer: one active call at a time (collectors run
  * serialised), whose jump buffer lives here. */
 static jmp_buf *active_jump;
 
+/* One looked-up pair; name NULL when pci.ids does not have it (or could not be read). */
+struct name_entry {
+	uint16_t vendor, device;
+	char *name;
+};
+
 struct pcidb {
 	struct pci_access *pacc;
 	int sys_fd;
+	int root_fd;
 	bool broken;
+	bool warned; /* about a damaged pci.ids, once */
 	char sysfs_path[64];
-	char ids_path[96];
+	struct name_entry *names;
+	size_t nnames;
+	size_t next_evict; /* round robin once names is full */
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -68,11 +88,10 @@ pcidb_open(int sys_fd, int root_fd)
 	jmp_buf jump;
 
 	db->sys_fd = sys_fd;
-	/* libpci takes paths, not fds: name our own fds, which keeps it inside the roots. */
+	db->root_fd = root_fd;
+	/* libpci takes paths, not fds: name our own fd, which keeps it inside the root. */
 	(void)snprintf(db->sysfs_path, sizeof(db->sysfs_path),
 		       "/proc/self/fd/%d/bus/pci", sys_fd); /* checksrc: path ok */
-	(void)snprintf(db->ids_path, sizeof(db->ids_path),
-		       "/proc/self/fd/%d/usr/share/misc/pci.ids", root_fd); /* checksrc: path ok */
 	db->pacc = pci_alloc();
 	if (db->pacc == NULL) {
 		free(db);
@@ -82,7 +101,6 @@ pcidb_open(int sys_fd, int root_fd)
 	db->pacc->warning = on_warning;
 	db->pacc->debug = on_debug;
 	db->pacc->method = PCI_ACCESS_SYS_BUS_PCI;
-	pci_set_name_list_path(db->pacc, db->ids_path, 0);
 	if (setjmp(jump) != 0) {
 		active_jump = NULL;
 		db->broken = true;
@@ -104,31 +122,113 @@ pcidb_close(struct pcidb *db)
 	/* After a jump out of libpci its structures may be half-built; leaking them is safer. */
 	if (!db->broken)
 		pci_cleanup(db->pacc);
+	for (size_t i = 0; i < db->nnames; i++)
+		free(db->names[i].name);
+	free(db->names);
 	free(db);
 }
 
+/* Streams pci.ids from the rootfs fd through a lookup of vendor:device. Returns 1 with the name
+ * in s->name, 0 when the file does not have it, -errno when it cannot be read (absent, not a
+ * regular file: a FIFO would block, a directory has no text). */
+static int
+scan_ids(struct pcidb *db, struct pciids_scan *s)
+{
+	char chunk[8192];
+	size_t total = 0;
+	struct stat st;
+	int r = 0;
+
+	int fd = openat(db->root_fd, IDS_REL, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	while (total < IDS_MAX_BYTES) {
+		size_t want = sizeof(chunk);
+		if (want > IDS_MAX_BYTES - total)
+			want = IDS_MAX_BYTES - total;
+		ssize_t n = read(fd, chunk, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (pciids_scan_feed(s, chunk, (size_t)n))
+			break;
+	}
+	r = pciids_scan_end(s) ? 1 : 0;
+	if (total >= IDS_MAX_BYTES && r == 0)
+		r = -EFBIG;
+out:
+	(void)close(fd);
+	return r;
+}
+
+static struct name_entry *
+cached(struct pcidb *db, uint16_t vendor, uint16_t device)
+{
+	for (size_t i = 0; i < db->nnames; i++)
+		if (db->names[i].vendor == vendor && db->names[i].device == device)
+			return &db->names[i];
+	return NULL;
+}
+
+static struct name_entry *
+cache_slot(struct pcidb *db)
+{
+	if (db->nnames < NAME_CACHE_MAX) {
+		db->names = xrealloc(db->names, (db->nnames + 1) * sizeof(*db->names));
+		return &db->names[db->nnames++];
+	}
+	struct name_entry *e = &db->names[db->next_evict];
+	db->next_evict = (db->next_evict + 1) % NAME_CACHE_MAX;
+	free(e->name);
+	return e;
+}
+
+/* Names are looked up once per pair and kept for the pcidb's life, found or not, as libpci kept
+ * its database once loaded: a scrape after the first reads no file for them. */
 void
 pcidb_name(struct pcidb *db, unsigned vendor, unsigned device, char *buf, size_t size)
 {
-	char name[256];
-	jmp_buf jump;
-	const char *r = NULL;
+	struct pciids_scan scan;
 
+	if (size == 0)
+		return;
 	buf[0] = '\0';
-	if (db == NULL || db->broken || size == 0)
+	if (db == NULL || vendor > 0xffff || device > 0xffff)
 		return;
-	if (setjmp(jump) != 0) {
-		active_jump = NULL;
-		db->broken = true;
-		return;
+	struct name_entry *e = cached(db, (uint16_t)vendor, (uint16_t)device);
+	if (e == NULL) {
+		pciids_scan_init(&scan, (uint16_t)vendor, (uint16_t)device);
+		int r = scan_ids(db, &scan);
+		if (r < 0 && r != -ENOENT && !db->warned) {
+			log_msg(LOG_LEVEL_WARN, "sriov", -r, "cannot read %s: no device names",
+				IDS_REL);
+			db->warned = true;
+		} else if (scan.malformed > 0 && !db->warned) {
+			log_msg(LOG_LEVEL_WARN, "sriov", 0,
+				"%s: skipped %lu malformed line(s), the first at line %lu", IDS_REL,
+				scan.malformed, scan.first_malformed);
+			db->warned = true;
+		}
+		e = cache_slot(db);
+		*e = (struct name_entry){(uint16_t)vendor, (uint16_t)device,
+					 r > 0 ? xstrdup(scan.name) : NULL};
 	}
-	active_jump = &jump;
-	r = pci_lookup_name(db->pacc, name, sizeof(name),
-			    PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB,
-			    (int)vendor, (int)device);
-	active_jump = NULL;
-	if (r != NULL)
-		(void)snprintf(buf, size, "%s", r);
+	if (e->name != NULL)
+		(void)snprintf(buf, size, "%s", e->name);
 }
 
 /* libpci silently reads zeros where the kernel refuses config space (non-root users see only
