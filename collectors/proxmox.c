@@ -5,7 +5,7 @@
  * scrape (they change with qm set) and read again only when they changed (pve_config_for_scrape);
  * nothing is emitted on hosts without etc/pve. Whether an address is an SR-IOV GPU PF is a fixed
  * fact of the device: it is kept per device directory (its inode; a device added again gets a new
- * one) and read again after PF_MAX_AGE_NS. */
+ * one), looked at only when the bus's entries changed, and read again after PF_MAX_AGE_NS. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +45,7 @@ struct pf_memo {
 	dev_t dev; /* of its device directory */
 	ino_t ino;
 	int64_t read_ns;
+	uint64_t devices_gen; /* pve_config.devices_gen when the directory was last looked at */
 	bool is_pf;
 	bool seen; /* named in this scrape */
 };
@@ -53,6 +54,7 @@ struct proxmox_state {
 	struct pf_memo *pfs;
 	size_t n;
 	int64_t now;
+	uint64_t devices_gen; /* of this scrape's config */
 };
 
 /* An SR-IOV capable display controller: PCI class 0x03xxxx with sriov_totalvfs, which only PFs
@@ -70,7 +72,15 @@ read_is_pf(int sys, const char *bdf)
 	return faccessat(sys, rel, F_OK, AT_EACCESS) == 0;
 }
 
-/* read_is_pf() answered from the memo while the device directory is the one it was read from. */
+static bool
+fresh(const struct proxmox_state *st, const struct pf_memo *m)
+{
+	return st->now >= m->read_ns && st->now - m->read_ns < PF_MAX_AGE_NS;
+}
+
+/* read_is_pf() answered from the memo while the device directory is the one it was read from:
+ * without a system call while the bus's entries are unchanged (pve_config.devices_gen), else
+ * after one fstatat() of the directory. */
 static bool
 is_sriov_gpu_pf(struct proxmox_state *st, int sys, const char *bdf)
 {
@@ -80,12 +90,19 @@ is_sriov_gpu_pf(struct proxmox_state *st, int sys, const char *bdf)
 
 	if (strlen(bdf) >= sizeof(m->bdf))
 		return read_is_pf(sys, bdf);
-	(void)snprintf(rel, sizeof(rel), "bus/pci/devices/%s", bdf);
-	if (fstatat(sys, rel, &sb, 0) < 0)
-		return false; /* no such device: its class cannot be read either */
 	for (size_t i = 0; i < st->n && m == NULL; i++) {
 		if (strcmp(st->pfs[i].bdf, bdf) == 0)
 			m = &st->pfs[i];
+	}
+	if (m != NULL && st->devices_gen != 0 && m->devices_gen == st->devices_gen && fresh(st, m)) {
+		m->seen = true;
+		return m->is_pf;
+	}
+	(void)snprintf(rel, sizeof(rel), "bus/pci/devices/%s", bdf);
+	if (fstatat(sys, rel, &sb, 0) < 0) {
+		if (m != NULL)
+			m->read_ns = INT64_MIN; /* gone: read again when it is back */
+		return false; /* no such device: its class cannot be read either */
 	}
 	if (m == NULL) {
 		if (st->n % 8 == 0)
@@ -93,11 +110,12 @@ is_sriov_gpu_pf(struct proxmox_state *st, int sys, const char *bdf)
 		m = &st->pfs[st->n++];
 		memset(m, 0, sizeof(*m));
 		memcpy(m->bdf, bdf, strlen(bdf) + 1);
-	} else if (m->dev == sb.st_dev && m->ino == sb.st_ino && st->now >= m->read_ns &&
-		   st->now - m->read_ns < PF_MAX_AGE_NS) {
+	} else if (m->dev == sb.st_dev && m->ino == sb.st_ino && fresh(st, m)) {
+		m->devices_gen = st->devices_gen;
 		m->seen = true;
 		return m->is_pf;
 	}
+	m->devices_gen = st->devices_gen;
 	m->dev = sb.st_dev;
 	m->ino = sb.st_ino;
 	m->read_ns = st->now;
@@ -197,6 +215,7 @@ proxmox_collect(struct collector *c, struct expo *out)
 	               "Proxmox VE VM configs of this node read from /etc/pve/qemu-server.",
 	               (double)cfg->nvms, NULL, 0);
 	st->now = monotonic_ns();
+	st->devices_gen = cfg->devices_gen;
 	for (size_t i = 0; i < st->n; i++)
 		st->pfs[i].seen = false;
 	for (size_t i = 0; i < cfg->nvms; i++) {

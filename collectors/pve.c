@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -898,9 +899,10 @@ cmp_unsigned(const void *a, const void *b)
  * renamed over the old one, so every qm set changes the inode; an in-place rewrite that keeps
  * the size within one timestamp tick is the one change this misses, and every file is read
  * again once it is PVE_CACHE_MAX_AGE_NS old anyway. Device presence comes from the listing's
- * names, and every address a config calls present is checked with one fstatat() per load: a
- * name whose link does not resolve to a directory (only a broken tree has one) switches to
- * checking every name, as the listing did before it was cached. */
+ * names; every address a config calls present is checked to resolve to a directory (one
+ * fstatat() each) when anything changed or PVE_DEVICE_CHECK_NS after the last check, and a name
+ * that does not (only a broken tree has one) switches to checking every name on every load, as
+ * the listing did before it was cached. */
 struct file_id {
 	dev_t dev;
 	ino_t ino;
@@ -931,6 +933,9 @@ struct note {
 	int err;
 };
 
+/* Generations of device listings, unique in the process (pve_config.devices_gen). */
+static _Atomic uint64_t devices_gens;
+
 struct pve_cache {
 	bool valid; /* the fields below describe the etc/pve with this identity */
 	dev_t pve_dev;
@@ -945,6 +950,9 @@ struct pve_cache {
 	size_t nused_ids;
 	char **names; /* sys/bus/pci/devices entries that may be devices, sorted */
 	size_t nnames;
+	uint64_t names_sig;  /* of the names and their inodes */
+	uint64_t devices_gen; /* the generation given to that listing */
+	int64_t verified_ns; /* when the addresses in use were last checked to resolve */
 	bool checking_all; /* some name did not resolve: devices are names that stat as dirs */
 	char **devices;    /* what the parse was given */
 	size_t ndevices;
@@ -1095,14 +1103,31 @@ cmp_strp(const void *a, const void *b)
 struct name_list {
 	char **v;
 	size_t n;
+	uint64_t sig; /* of every (name, inode) listed, in any order */
 };
+
+/* FNV-1a of a name and an inode number, for the listing's signature. */
+static uint64_t
+entry_hash(const char *name, ino_t ino)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const char *p = name; *p != '\0'; p++) {
+		h ^= (unsigned char)*p;
+		h *= 0x100000001b3ULL;
+	}
+	for (size_t i = 0; i < sizeof(ino); i++) {
+		h ^= (uint64_t)(ino >> (8 * i)) & 0xff;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
 
 static void
 on_device(void *arg, const char *name, ino_t ino, unsigned char type)
 {
 	struct name_list *l = arg;
 
-	(void)ino;
 	/* Links (sysfs) and directories may be devices; other types cannot resolve to one. */
 	if (name[0] == '.' || strlen(name) >= 32 || l->n == MAX_DEVICES ||
 	    (type != DT_LNK && type != DT_DIR && type != DT_UNKNOWN))
@@ -1110,6 +1135,8 @@ on_device(void *arg, const char *name, ino_t ino, unsigned char type)
 	if (l->n % 32 == 0)
 		l->v = xrealloc(l->v, (l->n + 32) * sizeof(char *));
 	l->v[l->n++] = xstrdup(name);
+	/* Sums do not depend on the order; a device added again is a new entry (another inode). */
+	l->sig += entry_hash(name, ino);
 }
 
 /* The names under sys/bus/pci/devices that may be devices, sorted; none without the directory. */
@@ -1117,7 +1144,7 @@ static int
 list_names(int sys_fd, int64_t now, struct name_list *ret)
 {
 	struct attr_dir d;
-	struct name_list l = {NULL, 0};
+	struct name_list l = {NULL, 0, 0};
 
 	attr_dir_init(&d, sys_fd, "bus/pci/devices");
 	int r = attr_dir_list(&d, now, on_device, &l);
@@ -1146,7 +1173,7 @@ resolves_to_dir(int sys_fd, const char *name)
 static void
 filter_names(int sys_fd, char *const *names, size_t n, struct name_list *ret)
 {
-	struct name_list l = {NULL, 0};
+	struct name_list l = {NULL, 0, 0};
 
 	for (size_t i = 0; i < n; i++) {
 		if (!resolves_to_dir(sys_fd, names[i]))
@@ -1377,7 +1404,7 @@ pve_cache_load(struct pve_cache *c, int root_fd, int sys_fd, int64_t now_ns,
 	       const struct pve_config **ret, pve_skip_fn skip, void *arg)
 {
 	struct stat st;
-	struct name_list names = {NULL, 0}, devices = {NULL, 0};
+	struct name_list names = {NULL, 0, 0}, devices = {NULL, 0, 0};
 	struct pve_input_vm *vms = NULL;
 	size_t nvms = 0;
 	int r;
@@ -1419,6 +1446,10 @@ pve_cache_load(struct pve_cache *c, int root_fd, int sys_fd, int64_t now_ns,
 
 	/* Devices: the names, unless some name was found not to resolve; then the names that do. */
 	bool names_changed = !strv_eq(names.v, names.n, c->names, c->nnames);
+	bool entries_changed = names_changed || names.sig != c->names_sig || c->devices_gen == 0;
+	if (entries_changed)
+		c->devices_gen = atomic_fetch_add(&devices_gens, 1) + 1;
+	c->names_sig = names.sig;
 	free_strv(c->names, c->nnames);
 	c->names = names.v;
 	c->nnames = names.n;
@@ -1439,13 +1470,22 @@ pve_cache_load(struct pve_cache *c, int root_fd, int sys_fd, int64_t now_ns,
 		reparse(c, vms, nvms, &devices);
 		devices.v = NULL;
 	}
-	if (!c->checking_all && !present_ok(sys_fd, c->parsed)) {
-		c->checking_all = true;
-		devices.n = 0;
-		filter_names(sys_fd, c->names, c->nnames, &devices);
-		reparse(c, vms, nvms, &devices);
-		devices.v = NULL;
+	/* A listed name whose link does not resolve: kernfs removes a device's bus link before its
+	 * directory, so only a broken tree has one, and looking for one at every load would cost a
+	 * fstatat() per address in use. Done when anything changed, else every PVE_DEVICE_CHECK_NS. */
+	if (!c->checking_all &&
+	    (changed || entries_changed || now_ns - c->verified_ns >= PVE_DEVICE_CHECK_NS ||
+	     now_ns < c->verified_ns)) {
+		c->verified_ns = now_ns;
+		if (!present_ok(sys_fd, c->parsed)) {
+			c->checking_all = true;
+			devices.n = 0;
+			filter_names(sys_fd, c->names, c->nnames, &devices);
+			reparse(c, vms, nvms, &devices);
+			devices.v = NULL;
+		}
 	}
+	c->parsed->devices_gen = c->devices_gen;
 	free_strv(devices.v, devices.n);
 	free(vms);
 	if (skip != NULL) {

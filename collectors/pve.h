@@ -48,6 +48,10 @@ struct pve_config {
 	size_t nvms;
 	char node[64]; /* local node name (etc/hostname, first label) */
 	bool found;    /* etc/pve exists: this is a Proxmox VE host */
+	/* Set by pve_cache_load(): unique in the process for one set of sys/bus/pci/devices entries
+	 * (names and inodes; a device added again is a new entry). What depends only on which
+	 * device sits at an address may be kept while it stays the same. 0 otherwise. */
+	uint64_t devices_gen;
 };
 
 /* Called for each unusable file, line or entry: what names it (e.g.
@@ -71,6 +75,8 @@ struct pve_cache;
 
 /* A kept file is read again once this old, changed or not. */
 #define PVE_CACHE_MAX_AGE_NS (300LL * 1000000000LL)
+/* While nothing changes, the addresses in use are checked to resolve this often (see pve.c). */
+#define PVE_DEVICE_CHECK_NS (5LL * 1000000000LL)
 
 /* An empty cache; caller frees with pve_cache_free() (NULL-safe). */
 struct pve_cache *pve_cache_new(void);

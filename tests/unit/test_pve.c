@@ -1344,6 +1344,37 @@ test_cache_devices(void **state)
 	(void)close(sys);
 }
 
+/* A device directory removed under a bus link that stays (a broken tree: the kernel removes the
+ * link first): the address stops being present once PVE_DEVICE_CHECK_NS has passed. */
+static void
+test_cache_dangling_later(void **state)
+{
+	struct tree_fd *t = *state;
+	struct skips s = {0};
+
+	cache_host(t->fd);
+	int root = sub_fd(t, "root"), sys = sub_fd(t, "sys");
+	struct pve_cache *cache = pve_cache_new();
+	const struct pve_config *c = cload(cache, root, sys, T0, &s);
+	assert_true(vm_of(c, 101)->hostpci[0].present[0]);
+	assert_int_equal(renameat(t->fd, "sys/devices/pci0000:00/0000:00:02.1", t->fd,
+				  "sys/devices/pci0000:00/away"),
+			 0);
+	c = cload(cache, root, sys, T0 + PVE_DEVICE_CHECK_NS - 1, &s);
+	assert_true(vm_of(c, 101)->hostpci[0].present[0]);
+	c = cload(cache, root, sys, T0 + PVE_DEVICE_CHECK_NS, &s);
+	assert_false(vm_of(c, 101)->hostpci[0].present[0]);
+	/* back: from then on every name is checked on every load */
+	assert_int_equal(renameat(t->fd, "sys/devices/pci0000:00/away", t->fd,
+				  "sys/devices/pci0000:00/0000:00:02.1"),
+			 0);
+	c = cload(cache, root, sys, T0 + PVE_DEVICE_CHECK_NS + 1, &s);
+	assert_true(vm_of(c, 101)->hostpci[0].present[0]);
+	pve_cache_free(cache);
+	(void)close(root);
+	(void)close(sys);
+}
+
 /* Unusable files and lines are reported by every load, also when nothing is read again; a FIFO
  * is never opened; a failed load forgets everything and the next one reads all again. */
 static void
@@ -1426,8 +1457,8 @@ scrape_at(struct testrun *r, int64_t now)
 #define PF_ASSIGNED(vmid) "gpu_sriov_vm_pf_assigned{vmid=\"" vmid "\",pci_address=\"0000:00:02.0\"} 1"
 
 /* The proxmox collector over scrapes: a qm set between two scrapes is in the second; whether an
- * address is a GPU PF is kept per device directory, so a different device at the address is seen
- * at once, a class rewritten in place (no kernel does that) after the 60 s bound. */
+ * address is a GPU PF is kept per device, so a different device at the address is seen at once,
+ * a class rewritten in place (no kernel does that) after the 60 s bound. */
 static void
 test_proxmox_scrapes(void **state)
 {
@@ -1460,12 +1491,17 @@ test_proxmox_scrapes(void **state)
 			  "pci_address=\"0000:00:02.0\",machine=\"q35\"} 1");
 	free(text);
 
-	/* another device (a NIC) at the PF's address: a new directory */
+	/* another device (a NIC) at the PF's address: a new directory and a new bus entry, as the
+	 * kernel makes them (the link made beside and renamed over, so it is a new inode wherever
+	 * the tree lives) */
 	assert_int_equal(renameat(t->fd, "sys/devices/pci0000:00/0000:00:02.0", t->fd,
 				  "sys/devices/pci0000:00/old"),
 			 0);
 	put_str(t->fd, "sys/devices/pci0000:00/0000:00:02.0/class", "0x020000\n");
 	put_str(t->fd, "sys/devices/pci0000:00/0000:00:02.0/sriov_totalvfs", "7\n");
+	put_link(t->fd, "sys/bus/pci/new", "../../../devices/pci0000:00/0000:00:02.0");
+	assert_int_equal(renameat(t->fd, "sys/bus/pci/new", t->fd, "sys/bus/pci/devices/0000:00:02.0"),
+			 0);
 	text = scrape_at(&r, t0 + 2);
 	if (strstr(text, "gpu_sriov_vm_pf_assigned{") != NULL)
 		fail_msg("a NIC taken for a GPU PF:\n%s", text);
@@ -1517,6 +1553,7 @@ main(void)
 					    tree_fd_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_vms_and_node, tree_setup, tree_fd_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_devices, tree_setup, tree_fd_teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_dangling_later, tree_setup, tree_fd_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_skips_and_failure, tree_setup,
 					    tree_fd_teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_other_tree, tree_setup, tree_fd_teardown),
