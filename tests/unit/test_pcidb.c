@@ -405,8 +405,9 @@ test_same_as_libpci_system_file(void **state)
 			continue;
 		if (n + 2 > cap) {
 			cap = cap == 0 ? 1024 : cap * 2;
-			pairs = realloc(pairs, cap * sizeof(*pairs));
-			assert_non_null(pairs);
+			struct pair *grown = realloc(pairs, cap * sizeof(*pairs));
+			assert_non_null(grown);
+			pairs = grown;
 		}
 		pairs[n++] = (struct pair){vendor, (unsigned)d};
 		pairs[n++] = (struct pair){vendor, (unsigned)d ^ 0x5a5a};
