@@ -62,17 +62,32 @@ struct iommu_state {
 	bool too_many;
 };
 
-static size_t
-count_entries(DIR *d)
+static void
+count_entry(void *arg, const char *name, ino_t ino, unsigned char type)
 {
-	size_t n = 0;
-	struct dirent *de;
+	size_t *n = arg;
 
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] != '.')
-			n++;
-	}
-	return n;
+	(void)ino;
+	(void)type;
+	if (name[0] != '.')
+		(*n)++;
+}
+
+/* Entries of the directory rel below dirfd (no dot names): one open, getdents64 and close, which
+ * is two system calls fewer than opendir() and readdir() take. */
+static int
+count_entries(int dirfd, const char *rel, size_t *ret)
+{
+	struct attr_dir d;
+	size_t n = 0;
+
+	attr_dir_init(&d, dirfd, rel);
+	int r = attr_dir_list(&d, 0, count_entry, &n);
+	attr_dir_fini(&d);
+	if (r < 0)
+		return r;
+	*ret = n;
+	return 0;
 }
 
 /* Domain types are short words (DMA, DMA-FQ, identity, ...): anything else is not kernel output. */
@@ -103,18 +118,12 @@ note_type(struct type_set *set, const char *type)
 static int
 count_units(int sys, size_t *ret)
 {
-	DIR *d = NULL;
-
-	int r = sysfs_opendir(sys, "class/iommu", &d);
+	int r = count_entries(sys, "class/iommu", ret);
 	if (r == -ENOENT) {
 		*ret = 0;
 		return 0;
 	}
-	if (r < 0)
-		return r;
-	*ret = count_entries(d);
-	(void)closedir(d);
-	return 0;
+	return r;
 }
 
 static void
@@ -144,12 +153,11 @@ static void
 read_group(int groups_fd, struct group *g)
 {
 	char rel[NAME_MAX + 16];
-	DIR *members = NULL;
 
 	/* A group counts when its devices can be listed. ENOENT: it went away since readdir (its
 	 * last device was removed); anything else is not a group (a link loop, a file). */
 	(void)snprintf(rel, sizeof(rel), "%s/devices", g->name);
-	int r = sysfs_opendir(groups_fd, rel, &members);
+	int r = count_entries(groups_fd, rel, &g->devices);
 	if (r < 0) {
 		if (r != -ENOENT)
 			note_skip(g, rel, -r);
@@ -157,8 +165,6 @@ read_group(int groups_fd, struct group *g)
 		return;
 	}
 	g->counted = true;
-	g->devices = count_entries(members);
-	(void)closedir(members);
 	g->retry = g->devices == 0; /* being set up: its first device is on the way */
 	(void)snprintf(rel, sizeof(rel), "%s/type", g->name);
 	ssize_t n = sysfs_read_str(groups_fd, rel, g->type, sizeof(g->type));
