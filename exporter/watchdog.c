@@ -34,8 +34,13 @@
 #define MAX_LIST 64
 #define STATE_DIR "var/lib/gpu-sriov-exporter"
 #define STATE_FILE "watchdog.state"
-/* udev sends a burst of events when VFs come and go: wait for the burst to end. */
-#define DEBOUNCE_MS 150
+/* udev sends a burst of events when VFs come and go; how long the watchdog waits for it to end
+ * (see wait_burst()). QUIET_MS is well above the gaps inside a burst of removals (1 to 30 ms
+ * between VFs under QEMU/TCG, less on hardware), SETTLE_MS the former debounce, for everything
+ * that is not only removals. A stream of events is cut after BURST_MAX_MS. */
+#define QUIET_MS 15
+#define SETTLE_MS 150
+#define BURST_MAX_MS 1000
 /* How long a repair waits for VFs to bind after the write. */
 #define VERIFY_NS (2LL * 1000000000LL)
 #define HOOK_TIMEOUT_NS (30LL * 1000000000LL)
@@ -47,6 +52,10 @@ struct wd_pf {
 	struct wd_decision d;
 	bool needed;       /* current < target at the last check */
 	bool counted_skip; /* this episode of "needed but refused" was counted */
+	bool looked;       /* vfs, has_target, target come from a check, not the state file */
+	bool has_target;
+	unsigned target;
+	unsigned vfs;      /* virtfn links at the last check */
 };
 
 struct watchdog {
@@ -363,6 +372,10 @@ check_pf(struct watchdog *wd, const struct pci_fn *fn, const struct persist *per
 		return;
 	}
 	struct wd_decision prev = p->d;
+	p->looked = true;
+	p->has_target = in.has_target;
+	p->target = in.target;
+	p->vfs = in.current;
 	p->d = wd_decide(&wd->policy, &in, &p->h, realtime_ns());
 	p->needed = in.has_target && in.current < in.target;
 	bool refused = p->needed && p->d.action != WD_ACTION_REPAIR;
@@ -425,20 +438,97 @@ next_timeout_ms(struct watchdog *wd)
 	return (int)(wait / 1000000 + 1);
 }
 
+/* Reads every queued udev event into *n (a count); clears *removals_only on one that is not the
+ * removal of something other than a PF we follow. Returns whether there was any. */
 static bool
-drain_udev(struct watchdog *wd)
+drain_udev(struct watchdog *wd, bool *removals_only, unsigned *n)
 {
 	bool any = false;
 	struct udev_device *dev;
+	char fn[PARSE_BDF_SIZE];
 
 	while ((dev = udev_monitor_receive_device(wd->mon)) != NULL) {
-		log_msg(LOG_LEVEL_DEBUG, "watchdog", 0, "udev %s %s",
-			udev_device_get_action(dev) != NULL ? udev_device_get_action(dev) : "?",
+		const char *action = udev_device_get_action(dev);
+		log_msg(LOG_LEVEL_DEBUG, "watchdog", 0, "udev %s %s", action != NULL ? action : "?",
 			udev_device_get_sysname(dev) != NULL ? udev_device_get_sysname(dev) : "?");
+		if (!wd_event_removal(action)) {
+			*removals_only = false;
+		} else if (wd_event_function(udev_device_get_devpath(dev), fn) == 0) {
+			/* The PF itself or its DRM nodes: its driver is going (or coming). */
+			pthread_mutex_lock(&wd->lock);
+			for (size_t i = 0; i < wd->npfs; i++) {
+				if (strcmp(wd->pfs[i].bdf, fn) == 0)
+					*removals_only = false;
+			}
+			pthread_mutex_unlock(&wd->lock);
+		}
 		udev_device_unref(dev);
+		(*n)++;
 		any = true;
 	}
 	return any;
+}
+
+/* The followed PFs' VF counts now, against those of the last check. */
+static enum wd_burst
+burst_step(struct watchdog *wd, bool removals_only)
+{
+	struct wd_vf_count c[MAX_PFS];
+	size_t n = 0;
+
+	if (!removals_only)
+		return wd_burst_step(false, NULL, 0);
+	/* Only this thread writes pfs: reading them needs no lock. */
+	for (size_t i = 0; i < wd->npfs; i++) {
+		const struct wd_pf *p = &wd->pfs[i];
+		if (!p->looked)
+			continue;
+		int now = pci_count_vfs(wd->roots->sys, p->bdf);
+		if (now < 0)
+			continue; /* the PF is gone: its own events settle the burst */
+		c[n++] = (struct wd_vf_count){p->vfs, (unsigned)now, p->has_target, p->target};
+	}
+	return wd_burst_step(true, c, n);
+}
+
+/* After the first event of a burst: drains the rest and returns when the watchdog should look.
+ * A removal that emptied a PF is looked at at once: the kernel unlinks all its VFs in one pass,
+ * and the helper's write waits for the end of that pass (the PF's device lock) anyway. Otherwise
+ * wait for QUIET_MS without an event, or SETTLE_MS while a PF is half done or the burst is more
+ * than removals, so that a count is never judged in the middle of a change. */
+static void
+wait_burst(struct watchdog *wd, int fd)
+{
+	static const char *const why[] = {
+		[WD_BURST_LOOK] = "a removal emptied a PF",
+		[WD_BURST_QUIET] = "quiet",
+		[WD_BURST_SETTLE] = "settled",
+	};
+	bool removals_only = true;
+	unsigned n = 0;
+	int64_t start = monotonic_ns(), end = start + BURST_MAX_MS * 1000000LL;
+	enum wd_burst step;
+	const char *cut = "";
+
+	(void)drain_udev(wd, &removals_only, &n);
+	for (;;) {
+		step = burst_step(wd, removals_only);
+		if (step == WD_BURST_LOOK)
+			break;
+		int64_t left = (end - monotonic_ns()) / 1000000;
+		int wait = step == WD_BURST_QUIET ? QUIET_MS : SETTLE_MS;
+		if (left <= 0) {
+			cut = ", cut";
+			break;
+		}
+		if (left < wait)
+			wait = (int)left;
+		struct pollfd quiet = {fd, POLLIN, 0};
+		if (poll(&quiet, 1, wait) <= 0 || !drain_udev(wd, &removals_only, &n))
+			break;
+	}
+	log_msg(LOG_LEVEL_DEBUG, "watchdog", 0, "udev: %u events in %lld ms, %s%s: looking", n,
+		(long long)((monotonic_ns() - start) / 1000000), why[step], cut);
 }
 
 static void *
@@ -456,12 +546,8 @@ run(void *arg)
 			break;
 		if (fds[0].revents != 0)
 			break;
-		if (fds[1].revents != 0 && drain_udev(wd)) {
-			/* Let the burst finish, then look once. */
-			struct pollfd quiet = {fds[1].fd, POLLIN, 0};
-			while (poll(&quiet, 1, DEBOUNCE_MS) > 0 && drain_udev(wd))
-				;
-		}
+		if (fds[1].revents != 0)
+			wait_burst(wd, fds[1].fd);
 		atomic_store(&wd->heartbeat, monotonic_ns());
 		check_all(wd);
 	}

@@ -5,10 +5,12 @@
  * saturates instead of overflowing (signed overflow is undefined behaviour, and a wrapped
  * deadline would turn "wait a very long time" into "repair now"). */
 #include <assert.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "parse.h"
 #include "watchdog_policy.h"
 
 const char *const wd_state_names[WD_STATES] = {
@@ -162,4 +164,59 @@ wd_record_attempt(const struct wd_config *cfg, struct wd_history *h, int result,
 		h->failures++;
 	h->backoff = next_backoff(cfg, h->backoff);
 	h->next_attempt = sat_add(now, h->backoff);
+}
+
+enum wd_burst
+wd_burst_step(bool removals_only, const struct wd_vf_count *pfs, size_t n)
+{
+	bool emptied = false;
+
+	if (!removals_only)
+		return WD_BURST_SETTLE;
+	for (size_t i = 0; i < n; i++) {
+		const struct wd_vf_count *c = &pfs[i];
+		if (c->now == c->last)
+			continue;
+		if (c->now == 0) {
+			emptied = emptied || c->last > 0;
+			continue;
+		}
+		if (c->has_target ? c->now < c->target : c->now < c->last)
+			return WD_BURST_SETTLE;
+	}
+	return emptied ? WD_BURST_LOOK : WD_BURST_QUIET;
+}
+
+bool
+wd_event_removal(const char *action)
+{
+	return action != NULL && (strcmp(action, "remove") == 0 || strcmp(action, "unbind") == 0);
+}
+
+int
+wd_event_function(const char *devpath, char *ret_bdf)
+{
+	char part[PARSE_BDF_SIZE + 1], found[PARSE_BDF_SIZE];
+	bool any = false;
+
+	if (devpath == NULL)
+		return -ENOENT;
+	for (const char *p = devpath; *p != '\0';) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash != NULL ? (size_t)(slash - p) : strlen(p);
+		/* A full address is 12 characters: anything longer is no PCI function. */
+		if (len > 0 && len < sizeof(part)) {
+			memcpy(part, p, len);
+			part[len] = '\0';
+			if (parse_bdf(part, part) == 0) {
+				memcpy(found, part, sizeof(found));
+				any = true;
+			}
+		}
+		p += len + (slash != NULL);
+	}
+	if (!any)
+		return -ENOENT;
+	memcpy(ret_bdf, found, sizeof(found));
+	return 0;
 }

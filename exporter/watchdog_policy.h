@@ -94,6 +94,41 @@ struct wd_decision {
 struct wd_decision wd_decide(const struct wd_config *cfg, const struct wd_input *in,
 			     const struct wd_history *h, int64_t now);
 
+/* Coalescing udev events. Removing VFs (echo 0 > sriov_numvfs, a PF driver letting go) makes the
+ * kernel unlink virtfnN and then tear VF N down, for each VF in turn, in one pass under the PF's
+ * device lock: per VF a "remove" (after an "unbind" when a driver had it, and "remove"s of its DRM
+ * nodes), nothing for the PF. Once a PF's virtfn links are all gone, that pass is over. */
+
+/* One PF between two full looks: its VF count (virtfn links) at the last look and now. */
+struct wd_vf_count {
+	unsigned last;
+	unsigned now;
+	bool has_target;
+	unsigned target;
+};
+
+enum wd_burst {
+	WD_BURST_LOOK,   /* look now: a removal has emptied a PF */
+	WD_BURST_QUIET,  /* look after a short quiet spell: nothing is half done */
+	WD_BURST_SETTLE, /* look after a long quiet spell: a PF is half done, or not only removals */
+};
+
+/* What to do after draining udev events, given whether every event of the burst so far was a
+ * removal ("remove" or "unbind") of something other than a PF the watchdog follows, and each
+ * followed PF's counts. A burst that is not only removals (VFs or PFs added or bound, a PF's own
+ * driver going or coming) settles; so does one with a PF whose count moved but is neither 0 nor
+ * at its target (fewer when the target is unknown): judging it now would act on a half-finished
+ * change. Otherwise a PF whose VFs were all there and are all gone is looked at now. */
+enum wd_burst wd_burst_step(bool removals_only, const struct wd_vf_count *pfs, size_t n);
+
+/* "remove" and "unbind": the udev actions a VF removal consists of. */
+bool wd_event_removal(const char *action);
+
+/* The PCI function a udev event is about: the last component of its devpath that is a PCI
+ * address ("/devices/pci0000:00/0000:00:02.0/drm/card0" is about 0000:00:02.0). Writes the address
+ * into ret_bdf (PARSE_BDF_SIZE bytes) and returns 0, or -ENOENT when there is none. */
+int wd_event_function(const char *devpath, char *ret_bdf);
+
 /* Books one repair attempt's result into h at now: opens or rolls the budget window, counts the
  * attempt, doubles the backoff on failure (first step backoff_first_ns, capped), clears it on
  * success. */

@@ -1,13 +1,16 @@
 /* Unit tests for watchdog_policy.c: every rule of wd_decide() and each refusal reason, the order
- * in which the rules apply, the repair budget per window, the backoff sequence and the overflow
- * guards of the time arithmetic. */
+ * in which the rules apply, the repair budget per window, the backoff sequence, the overflow
+ * guards of the time arithmetic, and when a burst of udev events has ended (wd_burst_step() and
+ * the event classifiers). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
+#include "parse.h"
 #include "watchdog_policy.h"
 
 #define SEC INT64_C(1000000000)
@@ -613,6 +616,122 @@ test_negative_config(void **state)
 	assert_repair(wd_decide(&cfg, &in, &h, NOW));
 }
 
+/* The burst of a 3-VF removal as the watchdog sees it after each drain: 3 VFs, then 2 and 1
+ * (half done: wait), then 0 (look now). */
+static void
+test_burst_removal(void **state)
+{
+	struct wd_vf_count pf = {.last = 3, .now = 3, .has_target = true, .target = 3};
+
+	(void)state;
+	/* Events that moved no count (another device went): a short quiet spell. */
+	assert_int_equal(wd_burst_step(true, &pf, 1), WD_BURST_QUIET);
+	pf.now = 2;
+	assert_int_equal(wd_burst_step(true, &pf, 1), WD_BURST_SETTLE);
+	pf.now = 1;
+	assert_int_equal(wd_burst_step(true, &pf, 1), WD_BURST_SETTLE);
+	pf.now = 0;
+	assert_int_equal(wd_burst_step(true, &pf, 1), WD_BURST_LOOK);
+	/* A PF with no VFs before is not "emptied": nothing to look at at once. */
+	pf.last = 0;
+	assert_int_equal(wd_burst_step(true, &pf, 1), WD_BURST_QUIET);
+	/* No PF followed yet. */
+	assert_int_equal(wd_burst_step(true, NULL, 0), WD_BURST_QUIET);
+}
+
+/* Anything but removals of other devices settles, even when a PF was emptied: a PF whose own
+ * driver goes, VFs being added or bound. */
+static void
+test_burst_not_only_removals(void **state)
+{
+	struct wd_vf_count pf = {.last = 3, .now = 0, .has_target = true, .target = 3};
+
+	(void)state;
+	assert_int_equal(wd_burst_step(false, &pf, 1), WD_BURST_SETTLE);
+	assert_int_equal(wd_burst_step(false, NULL, 0), WD_BURST_SETTLE);
+}
+
+/* Counts that moved without being half done: at the target, above it, or, without a target,
+ * more than before. */
+static void
+test_burst_counts_not_half_done(void **state)
+{
+	struct wd_vf_count pf = {.last = 0, .now = 3, .has_target = true, .target = 3};
+
+	(void)state;
+	assert_int_equal(wd_burst_step(true, &pf, 1), WD_BURST_QUIET);
+	pf.now = 5;
+	assert_int_equal(wd_burst_step(true, &pf, 1), WD_BURST_QUIET);
+	pf.now = 2; /* going up but not there */
+	assert_int_equal(wd_burst_step(true, &pf, 1), WD_BURST_SETTLE);
+	pf = (struct wd_vf_count){.last = 2, .now = 4, .has_target = false};
+	assert_int_equal(wd_burst_step(true, &pf, 1), WD_BURST_QUIET);
+	pf.now = 1;
+	assert_int_equal(wd_burst_step(true, &pf, 1), WD_BURST_SETTLE);
+}
+
+/* Two PFs: one emptied, the other half way: the half-done one wins, so neither is judged in
+ * the middle of its change. */
+static void
+test_burst_two_pfs(void **state)
+{
+	struct wd_vf_count pfs[2] = {
+		{.last = 3, .now = 0, .has_target = true, .target = 3},
+		{.last = 5, .now = 2, .has_target = true, .target = 5},
+	};
+
+	(void)state;
+	assert_int_equal(wd_burst_step(true, pfs, 2), WD_BURST_SETTLE);
+	pfs[1].now = 0;
+	assert_int_equal(wd_burst_step(true, pfs, 2), WD_BURST_LOOK);
+	pfs[1] = (struct wd_vf_count){.last = 5, .now = 5, .has_target = true, .target = 5};
+	assert_int_equal(wd_burst_step(true, pfs, 2), WD_BURST_LOOK);
+}
+
+static void
+test_event_removal(void **state)
+{
+	(void)state;
+	assert_true(wd_event_removal("remove"));
+	assert_true(wd_event_removal("unbind"));
+	assert_false(wd_event_removal("add"));
+	assert_false(wd_event_removal("bind"));
+	assert_false(wd_event_removal("change"));
+	assert_false(wd_event_removal("removed"));
+	assert_false(wd_event_removal(""));
+	assert_false(wd_event_removal(NULL));
+}
+
+/* The function an event is about: the PCI device itself, the function a DRM node hangs off, a
+ * VF behind a bridge; nothing for devices outside PCI. */
+static void
+test_event_function(void **state)
+{
+	char bdf[PARSE_BDF_SIZE] = "unchanged";
+
+	(void)state;
+	assert_int_equal(wd_event_function("/devices/pci0000:00/0000:00:02.0", bdf), 0);
+	assert_string_equal(bdf, "0000:00:02.0");
+	assert_int_equal(wd_event_function("/devices/pci0000:00/0000:00:02.3/drm/renderD131", bdf),
+			 0);
+	assert_string_equal(bdf, "0000:00:02.3");
+	assert_int_equal(wd_event_function("/devices/pci0000:00/0000:00:1c.0/0000:01:00.1", bdf), 0);
+	assert_string_equal(bdf, "0000:01:00.1");
+	assert_int_equal(wd_event_function("/devices/pci0000:00/0000:00:1C.0/0000:0A:00.0/drm/card1",
+					   bdf),
+			 0);
+	assert_string_equal(bdf, "0000:0a:00.0");
+	memcpy(bdf, "unchanged", 10);
+	assert_int_equal(wd_event_function("/devices/virtual/drm/ttm", bdf), -ENOENT);
+	assert_int_equal(wd_event_function("/devices/pci0000:00", bdf), -ENOENT);
+	assert_int_equal(wd_event_function("", bdf), -ENOENT);
+	assert_int_equal(wd_event_function(NULL, bdf), -ENOENT);
+	/* Too long, too short, a device number past 0x1f: not addresses. */
+	assert_int_equal(wd_event_function("/devices/00000:00:02.0/0000:00:02.00", bdf), -ENOENT);
+	assert_int_equal(wd_event_function("/devices/0000:00:20.0", bdf), -ENOENT);
+	assert_string_equal(bdf, "unchanged");
+}
+
 int
 main(void)
 {
@@ -642,6 +761,12 @@ main(void)
 		cmocka_unit_test(test_backoff_odd_cap),
 		cmocka_unit_test(test_overflow_guards),
 		cmocka_unit_test(test_negative_config),
+		cmocka_unit_test(test_burst_removal),
+		cmocka_unit_test(test_burst_not_only_removals),
+		cmocka_unit_test(test_burst_counts_not_half_done),
+		cmocka_unit_test(test_burst_two_pfs),
+		cmocka_unit_test(test_event_removal),
+		cmocka_unit_test(test_event_function),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

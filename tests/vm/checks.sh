@@ -244,13 +244,26 @@ else
 	}
 	# Reaction time for make bench: the exporter's log line for the first udev event after the
 	# echo to the helper's line just before its sriov_numvfs write; one clock (the guest's
-	# CLOCK_REALTIME), millisecond stamps.
+	# CLOCK_REALTIME), millisecond stamps. Its parts, from the exporter's lines in between: the
+	# burst (first event to the watchdog's "udev: N events in M ms ... looking"), the check
+	# (to its "state repairing" decision) and the helper (request, its own checks, to "writing").
 	reaction() {
 		a=$(log_ms /tmp/$EXNAME.log "$2" "msg=\"udev ")
+		l=$(log_ms /tmp/$EXNAME.log "$2" "msg=\"udev: ")
+		d=$(log_ms /tmp/$EXNAME.log "$2" "$1: 0 of the intended VFs, state repairing")
 		b=$(log_ms /tmp/helper.log "$3" "SET_NUMVFS pf=$1 writing")
 		[ -n "$a" ] && [ -n "$b" ] || { out "INFO watchdog_reaction pf=$1 not found in the logs"; return; }
-		[ "$b" -lt "$a" ] && b=$((b + 86400000))
-		out "INFO watchdog_reaction pf=$1 reaction_ms=$((b - a)) (udev event seen -> helper writes sriov_numvfs)"
+		# Past midnight the later stamps wrap.
+		wrap() { if [ -n "$1" ] && [ "$1" -lt "$a" ]; then echo $(($1 + 86400000)); else echo "$1"; fi; }
+		l=$(wrap "$l")
+		d=$(wrap "$d")
+		b=$(wrap "$b")
+		parts="parts not found in the log"
+		[ -n "$l" ] && [ -n "$d" ] &&
+			parts="burst $((l - a)) ms, check $((d - l)) ms, helper $((b - d)) ms"
+		out "INFO watchdog_reaction pf=$1 reaction_ms=$((b - a)) (udev event seen -> helper writes sriov_numvfs; $parts)"
+		# The events and the decision, for the console log.
+		tail -c +$(($2 + 1)) /tmp/$EXNAME.log | grep -m 16 -e 'udev' -e 'repairing' | sed 's/^/  /'
 	}
 	# repair PF TARGET OTHER OTHER_COUNT
 	repair() {
