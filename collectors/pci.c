@@ -484,12 +484,10 @@ pci_list_gpus(struct collector *c, int sys_fd, struct pci_list *ret)
 				number_vfs(c, k);
 		}
 	}
-	size_t ngpu = 0;
-	for (size_t i = 0; i < known.n; i++) {
+	for (size_t i = 0; i < known.n; i++)
 		replay_skips(c, &known.fns[i]);
-		ngpu += known.fns[i].gpu;
-	}
-	l.fns = ngpu > 0 ? xcalloc(ngpu, sizeof(*l.fns)) : NULL;
+	/* Room for every function, of which the GPUs are kept: one pass, no count to trust. */
+	l.fns = xcalloc(known.n > 0 ? known.n : 1, sizeof(*l.fns));
 	for (size_t i = 0; i < known.n; i++) {
 		struct known_fn *k = &known.fns[i];
 		if (!k->gpu)
