@@ -29,25 +29,6 @@ __wrap_monotonic_ns(void)
 	return fake_now;
 }
 
-static void
-assert_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)) != NULL; p++) {
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return;
-	}
-	fail_msg("missing line: %s\n--- in ---\n%s", line, text);
-}
-
-static void
-assert_lacks(const char *text, const char *part)
-{
-	if (strstr(text, part) != NULL)
-		fail_msg("unexpected: %s\n--- in ---\n%s", part, text);
-}
-
 /* Group n of the tree at sys with one device (a relative link, as sysfs has) and type (NULL: no
  * type file, as before Linux 5.11). */
 static void
@@ -111,24 +92,24 @@ test_groups_seen_next_scrape(void **state)
 
 	assert_int_equal(testrun_start(&t, &iommu_collector, sys, NULL, NULL), 0);
 	char *text = scrape_at(&t, t0);
-	assert_line(text, "gpu_sriov_iommu_enabled 1");
-	assert_line(text, UNITS("2"));
-	assert_line(text, GROUPS("2"));
-	assert_line(text, TYPE("DMA-FQ"));
-	assert_line(text, SKIPPED("0"));
+	text_assert_line(text, "gpu_sriov_iommu_enabled 1");
+	text_assert_line(text, UNITS("2"));
+	text_assert_line(text, GROUPS("2"));
+	text_assert_line(text, TYPE("DMA-FQ"));
+	text_assert_line(text, SKIPPED("0"));
 	free(text);
 
 	group(sys, "2", "0000:00:02.1", "identity\n");
 	group(sys, "3", "0000:00:02.2", "DMA-FQ\n");
 	text = scrape_at(&t, t0 + 1);
-	assert_line(text, GROUPS("4"));
-	assert_line(text, TYPE("identity"));
+	text_assert_line(text, GROUPS("4"));
+	text_assert_line(text, TYPE("identity"));
 	free(text);
 
 	tree_rm(sys, "kernel/iommu_groups/2");
 	text = scrape_at(&t, t0 + 2);
-	assert_line(text, GROUPS("3"));
-	assert_lacks(text, TYPE("identity"));
+	text_assert_line(text, GROUPS("3"));
+	text_assert_lacks(text, TYPE("identity"));
 	free(text);
 
 	group(sys, "3.new", "0000:00:02.2", "DMA\n");
@@ -137,8 +118,8 @@ test_groups_seen_next_scrape(void **state)
 	xsnprintf(to, sizeof(to), "%s/kernel/iommu_groups/3", sys);
 	assert_int_equal(rename(from, to), 0);
 	text = scrape_at(&t, t0 + 3);
-	assert_line(text, GROUPS("3"));
-	assert_line(text, TYPE("DMA"));
+	text_assert_line(text, GROUPS("3"));
+	text_assert_line(text, TYPE("DMA"));
 	free(text);
 	testrun_stop(&t);
 }
@@ -157,13 +138,13 @@ test_type_and_units_after_bound(void **state)
 	tree_put(sys, "kernel/iommu_groups/1/type", "identity\n");
 	tree_link(sys, "class/iommu/dmar2", "../../devices/virtual/iommu/dmar2");
 	char *text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS - 1);
-	assert_lacks(text, TYPE("identity"));
-	assert_line(text, UNITS("2"));
+	text_assert_lacks(text, TYPE("identity"));
+	text_assert_line(text, UNITS("2"));
 	free(text);
 	text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS);
-	assert_line(text, TYPE("identity"));
-	assert_line(text, TYPE("DMA-FQ"));
-	assert_line(text, UNITS("3"));
+	text_assert_line(text, TYPE("identity"));
+	text_assert_line(text, TYPE("DMA-FQ"));
+	text_assert_line(text, UNITS("3"));
 	free(text);
 	testrun_stop(&t);
 }
@@ -181,13 +162,13 @@ test_empty_group_read_again(void **state)
 	group(sys, "7", NULL, NULL);
 	assert_int_equal(testrun_start(&t, &iommu_collector, sys, NULL, NULL), 0);
 	char *text = scrape_at(&t, fake_now);
-	assert_line(text, "gpu_sriov_iommu_enabled 0");
-	assert_line(text, GROUPS("1"));
+	text_assert_line(text, "gpu_sriov_iommu_enabled 0");
+	text_assert_line(text, GROUPS("1"));
 	free(text);
 	group(sys, "7", "0000:00:02.1", "DMA\n");
 	text = scrape_at(&t, fake_now + 1);
-	assert_line(text, "gpu_sriov_iommu_enabled 1");
-	assert_line(text, TYPE("DMA"));
+	text_assert_line(text, "gpu_sriov_iommu_enabled 1");
+	text_assert_line(text, TYPE("DMA"));
 	free(text);
 	testrun_stop(&t);
 }
@@ -208,17 +189,17 @@ test_unusable_every_scrape(void **state)
 	assert_int_equal(testrun_start(&t, &iommu_collector, sys, NULL, NULL), 0);
 	for (int i = 0; i < 3; i++) {
 		char *text = scrape_at(&t, fake_now + i);
-		assert_line(text, SKIPPED("2"));
-		assert_line(text, GROUPS("2"));
+		text_assert_line(text, SKIPPED("2"));
+		text_assert_line(text, GROUPS("2"));
 		free(text);
 	}
 	tree_rm(sys, "kernel/iommu_groups");
 	tree_rm(sys, "class/iommu");
 	char *text = scrape_at(&t, fake_now + COLLECTOR_RECHECK_NS);
-	assert_line(text, "gpu_sriov_iommu_enabled 0");
-	assert_line(text, GROUPS("0"));
-	assert_line(text, UNITS("0"));
-	assert_line(text, SKIPPED("0"));
+	text_assert_line(text, "gpu_sriov_iommu_enabled 0");
+	text_assert_line(text, GROUPS("0"));
+	text_assert_line(text, UNITS("0"));
+	text_assert_line(text, SKIPPED("0"));
 	free(text);
 	testrun_stop(&t);
 }

@@ -67,25 +67,6 @@ teardown(void **state)
 	return r;
 }
 
-static void
-assert_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)) != NULL; p++) {
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return;
-	}
-	fail_msg("missing line: %s\n--- in ---\n%s", line, text);
-}
-
-static void
-assert_lacks(const char *text, const char *part)
-{
-	if (strstr(text, part) != NULL)
-		fail_msg("unexpected: %s\n--- in ---\n%s", part, text);
-}
-
 static char *
 scrape_at(struct testrun *t, int64_t now)
 {
@@ -111,21 +92,21 @@ test_fixed_facts_read_once(void **state)
 	assert_int_equal(testrun_start(&t, &kernel_collector, NULL, e->proc, e->root), 0);
 	char *text = scrape_at(&t, t0);
 	assert_int_equal(t.ok, 1);
-	assert_line(text, "gpu_sriov_kernel_info{release=\"6.8.12-4-pve\"} 1");
-	assert_line(text, INSTALLED("6.8.12-4-pve", "true", "true"));
-	assert_lacks(text, "6.5.13-1-pve");
-	assert_line(text, PARAM("intel_iommu", "on"));
-	assert_line(text, PARAM("i915.max_vfs", "7"));
-	assert_line(text, PIN("6.8.12-4-pve", "pin"));
-	assert_line(text, SKIPPED("0"));
+	text_assert_line(text, "gpu_sriov_kernel_info{release=\"6.8.12-4-pve\"} 1");
+	text_assert_line(text, INSTALLED("6.8.12-4-pve", "true", "true"));
+	text_assert_lacks(text, "6.5.13-1-pve");
+	text_assert_line(text, PARAM("intel_iommu", "on"));
+	text_assert_line(text, PARAM("i915.max_vfs", "7"));
+	text_assert_line(text, PIN("6.8.12-4-pve", "pin"));
+	text_assert_line(text, SKIPPED("0"));
 	free(text);
 
 	tree_put(e->top, "proc/sys/kernel/osrelease", "9.9.9\n");
 	tree_put(e->top, "proc/cmdline", "intel_iommu=off\n");
 	text = scrape_at(&t, t0 + 100 * COLLECTOR_RECHECK_NS);
-	assert_line(text, "gpu_sriov_kernel_info{release=\"6.8.12-4-pve\"} 1");
-	assert_line(text, PARAM("intel_iommu", "on"));
-	assert_lacks(text, "9.9.9");
+	text_assert_line(text, "gpu_sriov_kernel_info{release=\"6.8.12-4-pve\"} 1");
+	text_assert_line(text, PARAM("intel_iommu", "on"));
+	text_assert_lacks(text, "9.9.9");
 	free(text);
 	testrun_stop(&t);
 }
@@ -148,19 +129,19 @@ test_failures_not_kept(void **state)
 	/* the registry backs off after a failure: move past it */
 	text = scrape_at(&t, fake_now + 3600 * SEC);
 	assert_int_equal(t.ok, 1);
-	assert_line(text, SKIPPED("1"));
-	assert_lacks(text, "gpu_sriov_kernel_cmdline_param_info");
+	text_assert_line(text, SKIPPED("1"));
+	text_assert_lacks(text, "gpu_sriov_kernel_cmdline_param_info");
 	free(text);
 	tree_put(e->top, "proc/cmdline", "iommu=pt \"i915.enable_guc=3\n");
 	text = scrape_at(&t, fake_now + 1);
-	assert_line(text, PARAM("iommu", "pt"));
-	assert_line(text, SKIPPED("1"));
+	text_assert_line(text, PARAM("iommu", "pt"));
+	text_assert_line(text, SKIPPED("1"));
 	free(text);
 	tree_put(e->top, "proc/cmdline", "iommu=off\n");
 	for (int i = 0; i < 2; i++) {
 		text = scrape_at(&t, fake_now + COLLECTOR_RECHECK_NS);
-		assert_line(text, PARAM("iommu", "pt"));
-		assert_line(text, SKIPPED("1"));
+		text_assert_line(text, PARAM("iommu", "pt"));
+		text_assert_line(text, SKIPPED("1"));
 		free(text);
 	}
 	testrun_stop(&t);
@@ -182,23 +163,23 @@ test_installed_after_bound(void **state)
 	tree_put(e->top, "root/etc/kernel/next-boot-pin", "not a release!\n");
 	tree_put(e->top, "root/lib/modules/bad name/modules.dep", "");
 	char *text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS - 1);
-	assert_line(text, INSTALLED("6.8.12-4-pve", "true", "true"));
-	assert_lacks(text, "6.11.11-2-pve");
-	assert_line(text, SKIPPED("0"));
+	text_assert_line(text, INSTALLED("6.8.12-4-pve", "true", "true"));
+	text_assert_lacks(text, "6.11.11-2-pve");
+	text_assert_line(text, SKIPPED("0"));
 	free(text);
 	for (int i = 0; i < 2; i++) {
 		text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS + i);
-		assert_line(text, INSTALLED("6.8.12-4-pve", "true", "false"));
-		assert_line(text, INSTALLED("6.11.11-2-pve", "false", "true"));
-		assert_line(text, PIN("6.11.11-2-pve", "pin"));
-		assert_lacks(text, "kind=\"next-boot\"");
-		assert_line(text, SKIPPED("2"));
+		text_assert_line(text, INSTALLED("6.8.12-4-pve", "true", "false"));
+		text_assert_line(text, INSTALLED("6.11.11-2-pve", "false", "true"));
+		text_assert_line(text, PIN("6.11.11-2-pve", "pin"));
+		text_assert_lacks(text, "kind=\"next-boot\"");
+		text_assert_line(text, SKIPPED("2"));
 		free(text);
 	}
 	tree_rm(e->top, "root/lib/modules/6.8.12-4-pve");
 	text = scrape_at(&t, t0 + 2 * COLLECTOR_RECHECK_NS);
-	assert_lacks(text, INSTALLED("6.8.12-4-pve", "true", "false"));
-	assert_line(text, "gpu_sriov_kernel_info{release=\"6.8.12-4-pve\"} 1");
+	text_assert_lacks(text, INSTALLED("6.8.12-4-pve", "true", "false"));
+	text_assert_line(text, "gpu_sriov_kernel_info{release=\"6.8.12-4-pve\"} 1");
 	free(text);
 	testrun_stop(&t);
 }

@@ -158,18 +158,6 @@ test_signatures(void **state)
 }
 
 static void
-assert_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)) != NULL; p++) {
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return;
-	}
-	fail_msg("missing line: %s\n--- in ---\n%s", line, text);
-}
-
-static void
 append(const char *top, const char *rel, const char *text)
 {
 	char path[512];
@@ -211,25 +199,25 @@ test_collector(void **state)
 	fake_now = t0;
 	char *text = testrun_scrape(&t);
 	assert_int_equal(t.ok, 1);
-	assert_line(text, "gpu_sriov_kernel_log_readable 1");
+	text_assert_line(text, "gpu_sriov_kernel_log_readable 1");
 	/* the record from before the start is not counted; the PF has its zero series */
-	assert_line(text, EVENT("vfs_enabled", "0000:00:02.0", "0"));
-	assert_line(text, EVENT("gpu_hang", "", "0"));
+	text_assert_line(text, EVENT("vfs_enabled", "0000:00:02.0", "0"));
+	text_assert_line(text, EVENT("gpu_hang", "", "0"));
 	free(text);
 
 	gpu_pf(sys, "0000:03:00.0");
 	append(top, "root/dev/kmsg", "6,2,200,-;i915 0000:00:02.0: Disabled 7 VFs\n");
 	fake_now = t0 + COLLECTOR_RECHECK_NS - 1;
 	text = testrun_scrape(&t);
-	assert_line(text, EVENT("vfs_disabled", "0000:00:02.0", "1"));
+	text_assert_line(text, EVENT("vfs_disabled", "0000:00:02.0", "1"));
 	if (strstr(text, "0000:03:00.0") != NULL)
 		fail_msg("new PF seen before the bound:\n%s", text);
 	free(text);
 	fake_now = t0 + COLLECTOR_RECHECK_NS;
 	text = testrun_scrape(&t);
-	assert_line(text, EVENT("vfs_enabled", "0000:03:00.0", "0"));
-	assert_line(text, EVENT("vfs_disabled", "0000:00:02.0", "1"));
-	assert_line(text, "gpu_sriov_scrape_collector_skipped_values{collector=\"kmsg\"} 0");
+	text_assert_line(text, EVENT("vfs_enabled", "0000:03:00.0", "0"));
+	text_assert_line(text, EVENT("vfs_disabled", "0000:00:02.0", "1"));
+	text_assert_line(text, "gpu_sriov_scrape_collector_skipped_values{collector=\"kmsg\"} 0");
 	free(text);
 	testrun_stop(&t);
 }

@@ -28,25 +28,6 @@ __wrap_monotonic_ns(void)
 	return fake_now;
 }
 
-static void
-assert_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)) != NULL; p++) {
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return;
-	}
-	fail_msg("missing line: %s\n--- in ---\n%s", line, text);
-}
-
-static void
-assert_lacks(const char *text, const char *part)
-{
-	if (strstr(text, part) != NULL)
-		fail_msg("unexpected: %s\n--- in ---\n%s", part, text);
-}
-
 /* Writes text to rel through a new file renamed over it: a new inode, which a kept descriptor
  * does not see until its path is checked again. */
 static void
@@ -106,15 +87,15 @@ test_report(void **state)
 	host(sys);
 	assert_int_equal(testrun_start(&t, &module_collector, sys, NULL, NULL), 0);
 	char *text = scrape_at(&t, fake_now);
-	assert_line(text, LOADED("i915", "1"));
-	assert_line(text, LOADED("vfio_pci", "1"));
-	assert_line(text, LOADED("vfio_iommu_type1", "1"));
-	assert_line(text, LOADED("xe", "0"));
-	assert_line(text, PARAM("i915", "max_vfs", "7"));
-	assert_line(text, PARAM("i915", "enable_guc", "3"));
-	assert_line(text, "gpu_sriov_module_sriov_capable{module=\"i915\"} 1");
-	assert_line(text, "gpu_sriov_module_out_of_tree{module=\"i915\"} 1");
-	assert_line(text, SKIPPED("0"));
+	text_assert_line(text, LOADED("i915", "1"));
+	text_assert_line(text, LOADED("vfio_pci", "1"));
+	text_assert_line(text, LOADED("vfio_iommu_type1", "1"));
+	text_assert_line(text, LOADED("xe", "0"));
+	text_assert_line(text, PARAM("i915", "max_vfs", "7"));
+	text_assert_line(text, PARAM("i915", "enable_guc", "3"));
+	text_assert_line(text, "gpu_sriov_module_sriov_capable{module=\"i915\"} 1");
+	text_assert_line(text, "gpu_sriov_module_out_of_tree{module=\"i915\"} 1");
+	text_assert_line(text, SKIPPED("0"));
 	free(text);
 	testrun_stop(&t);
 }
@@ -134,8 +115,8 @@ test_rewrite_seen_next_scrape(void **state)
 	tree_put(sys, "module/i915/parameters/enable_guc", "0\n");
 	tree_put(sys, "module/i915/taint", "E\n");
 	char *text = scrape_at(&t, t0);
-	assert_line(text, PARAM("i915", "enable_guc", "0"));
-	assert_line(text, "gpu_sriov_module_out_of_tree{module=\"i915\"} 0");
+	text_assert_line(text, PARAM("i915", "enable_guc", "0"));
+	text_assert_line(text, "gpu_sriov_module_out_of_tree{module=\"i915\"} 0");
 	free(text);
 	testrun_stop(&t);
 }
@@ -154,10 +135,10 @@ test_replaced_seen_after_bound(void **state)
 	free(scrape_at(&t, t0));
 	replace(sys, "module/i915/parameters/max_vfs", "2\n");
 	char *text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS - 1);
-	assert_line(text, PARAM("i915", "max_vfs", "7"));
+	text_assert_line(text, PARAM("i915", "max_vfs", "7"));
 	free(text);
 	text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS);
-	assert_line(text, PARAM("i915", "max_vfs", "2"));
+	text_assert_line(text, PARAM("i915", "max_vfs", "2"));
 	free(text);
 	testrun_stop(&t);
 }
@@ -177,12 +158,12 @@ test_unload_and_load(void **state)
 
 	tree_rm(sys, "module/i915");
 	char *text = scrape_at(&t, t0 + 1);
-	assert_line(text, LOADED("i915", "1"));
+	text_assert_line(text, LOADED("i915", "1"));
 	free(text);
 	text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS);
-	assert_line(text, LOADED("i915", "0"));
-	assert_lacks(text, "param=");
-	assert_lacks(text, "gpu_sriov_module_sriov_capable");
+	text_assert_line(text, LOADED("i915", "0"));
+	text_assert_lacks(text, "param=");
+	text_assert_lacks(text, "gpu_sriov_module_sriov_capable");
 	free(text);
 
 	tree_put(sys, "module/i915/initstate", "live\n");
@@ -190,17 +171,17 @@ test_unload_and_load(void **state)
 	tree_put(sys, "module/i915/parameters/enable_guc", "-1\n");
 	tree_put(sys, "module/xe/initstate", "live\n");
 	text = scrape_at(&t, t0 + 2 * COLLECTOR_RECHECK_NS - 1);
-	assert_line(text, LOADED("i915", "0"));
-	assert_line(text, LOADED("xe", "0"));
+	text_assert_line(text, LOADED("i915", "0"));
+	text_assert_line(text, LOADED("xe", "0"));
 	free(text);
 	text = scrape_at(&t, t0 + 2 * COLLECTOR_RECHECK_NS);
-	assert_line(text, LOADED("i915", "1"));
-	assert_line(text, LOADED("xe", "1"));
-	assert_line(text, "gpu_sriov_module_sriov_capable{module=\"i915\"} 0");
-	assert_line(text, "gpu_sriov_module_sriov_capable{module=\"xe\"} 0");
-	assert_line(text, PARAM("i915", "enable_guc", "-1"));
-	assert_line(text, "gpu_sriov_module_out_of_tree{module=\"i915\"} 0");
-	assert_lacks(text, "param=\"max_vfs\"");
+	text_assert_line(text, LOADED("i915", "1"));
+	text_assert_line(text, LOADED("xe", "1"));
+	text_assert_line(text, "gpu_sriov_module_sriov_capable{module=\"i915\"} 0");
+	text_assert_line(text, "gpu_sriov_module_sriov_capable{module=\"xe\"} 0");
+	text_assert_line(text, PARAM("i915", "enable_guc", "-1"));
+	text_assert_line(text, "gpu_sriov_module_out_of_tree{module=\"i915\"} 0");
+	text_assert_lacks(text, "param=\"max_vfs\"");
 	free(text);
 	testrun_stop(&t);
 }
@@ -218,7 +199,7 @@ test_initstate_read_every_scrape(void **state)
 	free(scrape_at(&t, fake_now));
 	tree_put(sys, "module/vfio_pci/initstate", "going\n");
 	char *text = scrape_at(&t, fake_now);
-	assert_line(text, LOADED("vfio_pci", "0"));
+	text_assert_line(text, LOADED("vfio_pci", "0"));
 	free(text);
 	testrun_stop(&t);
 }
@@ -238,9 +219,9 @@ test_skips_every_scrape(void **state)
 	assert_int_equal(testrun_start(&t, &module_collector, sys, NULL, NULL), 0);
 	for (int i = 0; i < 3; i++) {
 		char *text = scrape_at(&t, fake_now + i);
-		assert_line(text, SKIPPED("2"));
-		assert_lacks(text, "param=\"enable_guc\"");
-		assert_line(text, PARAM("i915", "max_vfs", "7"));
+		text_assert_line(text, SKIPPED("2"));
+		text_assert_lacks(text, "param=\"enable_guc\"");
+		text_assert_line(text, PARAM("i915", "max_vfs", "7"));
 		free(text);
 	}
 	testrun_stop(&t);

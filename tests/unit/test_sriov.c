@@ -26,21 +26,9 @@ __wrap_monotonic_ns(void)
 	return __real_monotonic_ns() + clock_offset;
 }
 
-static bool
-has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)) != NULL; p += n) {
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return true;
-	}
-	return false;
-}
-
 #define ASSERT_LINE(text, line)                                                                    \
 	do {                                                                                       \
-		if (!has_line((text), (line)))                                                     \
+		if (!text_has_line((text), (line)))                                                     \
 			fail_msg("missing line: %s\n%s", (line), (text));                          \
 	} while (0)
 

@@ -117,18 +117,6 @@ scrape_without(const struct collector_ops *ops, const char *name)
 }
 
 /* Whether text has the line line. */
-static bool
-has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; (p = strstr(p, line)) != NULL; p++) {
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return true;
-	}
-	return false;
-}
-
 /* Lines of text that start with prefix. */
 static size_t
 count_lines(const char *text, const char *prefix)
@@ -147,13 +135,13 @@ count_lines(const char *text, const char *prefix)
 
 #define ASSERT_LINE(text, line)                                                                    \
 	do {                                                                                       \
-		if (!has_line((text), (line)))                                                     \
+		if (!text_has_line((text), (line)))                                                     \
 			fail_msg("missing line: %s", (line));                                      \
 	} while (0)
 
 #define ASSERT_NO_LINE(text, line)                                                                 \
 	do {                                                                                       \
-		if (has_line((text), (line)))                                                      \
+		if (text_has_line((text), (line)))                                                      \
 			fail_msg("unexpected line: %s", (line));                                   \
 	} while (0)
 

@@ -256,3 +256,29 @@ testrun_stop(struct testrun *t)
 		(void)close(t->roots.root);
 	t->roots.sys = t->roots.proc = t->roots.root = -1;
 }
+
+bool
+text_has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++) {
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return true;
+	}
+	return false;
+}
+
+void
+text_assert_line(const char *text, const char *line)
+{
+	if (!text_has_line(text, line))
+		fail_msg("missing line: %s\n--- in ---\n%s", line, text);
+}
+
+void
+text_assert_lacks(const char *text, const char *part)
+{
+	if (strstr(text, part) != NULL)
+		fail_msg("unexpected: %s\n--- in ---\n%s", part, text);
+}

@@ -57,6 +57,13 @@ void tree_rm(const char *root, const char *rel);
  * link. Relationships (physfn, virtfnN, sriov_totalvfs) are the test's to add. */
 void tree_gpu(const char *sys, const char *bdf, const char *driver);
 
+/* True when text holds line as a whole line (no partial match of a longer sample). */
+bool text_has_line(const char *text, const char *line);
+/* Fail the current test, printing text, unless it holds line as a whole line. */
+void text_assert_line(const char *text, const char *line);
+/* Fail the current test, printing text, when part appears anywhere in it. */
+void text_assert_lacks(const char *text, const char *part);
+
 /* One collector in a registry of its own, kept across scrapes as the exporter keeps it (the
  * collector's state lives there). The registry borrows roots, ops and on from this struct: it
  * must stay where it is between testrun_start() and testrun_stop(). */
