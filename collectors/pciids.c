@@ -1,6 +1,7 @@
 /* Streaming pci.ids lookup (see pciids.h): a line classifier and the line assembly around it. */
 #include <string.h>
 
+#include "../exporter/parse.h"
 #include "pciids.h"
 
 /* Bytes a line may hold before its newline: libpci's fgets() buffer less the newline and NUL. */
@@ -10,18 +11,6 @@ static bool
 white(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* "<digits hex><white><white...><name>" at p[0..len): libpci's form of every entry. */
@@ -34,7 +23,7 @@ entry(const char *p, size_t len, size_t digits, uint16_t *ret_id, const char **r
 	if (len <= digits || !white(p[digits]))
 		return false;
 	for (size_t i = 0; i < digits; i++) {
-		int d = hex_digit(p[i]);
+		int d = parse_hex_digit(p[i]);
 		if (d < 0)
 			return false;
 		id = id << 4 | (unsigned)d;
@@ -91,8 +80,8 @@ pciids_parse_line(const char *line, size_t len, struct pciids_line *ret)
 			if (entry(p + 2, n - 2, 2, &id, &name, &name_len))
 				ret->kind = PCIIDS_BLOCK;
 		} else if (p[0] == 'S') {
-			if (n == 6 && hex_digit(p[2]) >= 0 && hex_digit(p[3]) >= 0 &&
-			    hex_digit(p[4]) >= 0 && hex_digit(p[5]) >= 0)
+			if (n == 6 && parse_hex_digit(p[2]) >= 0 && parse_hex_digit(p[3]) >= 0 &&
+			    parse_hex_digit(p[4]) >= 0 && parse_hex_digit(p[5]) >= 0)
 				ret->kind = PCIIDS_BLOCK;
 		} else {
 			ret->kind = PCIIDS_BLOCK;

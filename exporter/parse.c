@@ -207,3 +207,15 @@ parse_duration(const char *s, int64_t *ret_ns)
 	*ret_ns = total;
 	return 0;
 }
+
+int
+parse_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

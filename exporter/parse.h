@@ -4,6 +4,9 @@
 
 #include <stdint.h>
 
+/* The value of one hex digit (either case), or -1. */
+int parse_hex_digit(char c);
+
 /* Each accepts exactly one number, optionally followed by one '\n'. Rejects empty input, leading
  * white space, a sign on unsigned values and trailing junk (-EINVAL), and values out of range
  * (-ERANGE). *ret is written only on success. Base 16 accepts an optional 0x prefix. */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "buf.h"
 #include "xalloc.h"
 #include "yaml.h"
@@ -548,18 +549,6 @@ check_key(struct parser *p, const struct yaml_node *key)
 
 /* ---- quoted scalars ----------------------------------------------------------------------- */
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void
 utf8_encode(uint32_t cp, char *out, size_t *ret_len)
 {
@@ -626,7 +615,7 @@ scan_escape(struct parser *p, struct buf *b, unsigned start)
 		uint32_t cp = 0;
 
 		for (size_t i = 0; i < digits; i++) {
-			int v = hex_value(cur(p));
+			int v = parse_hex_digit(cur(p));
 			if (v < 0)
 				return fail(p, p->line, "invalid hexadecimal escape sequence");
 			cp = cp << 4 | (uint32_t)v;

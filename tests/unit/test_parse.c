@@ -357,6 +357,21 @@ test_duration(void **state)
 	assert_duration("3000000h", -ERANGE, 0);
 }
 
+static void
+test_hex_digit(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_hex_digit('0'), 0);
+	assert_int_equal(parse_hex_digit('9'), 9);
+	assert_int_equal(parse_hex_digit('a'), 10);
+	assert_int_equal(parse_hex_digit('F'), 15);
+	assert_int_equal(parse_hex_digit('g'), -1);
+	assert_int_equal(parse_hex_digit('G'), -1);
+	assert_int_equal(parse_hex_digit('/'), -1);
+	assert_int_equal(parse_hex_digit(':'), -1);
+	assert_int_equal(parse_hex_digit('\0'), -1);
+}
+
 int
 main(void)
 {
@@ -378,6 +393,7 @@ main(void)
 		cmocka_unit_test(test_double_range),
 		cmocka_unit_test(test_double_junk),
 		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_hex_digit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
