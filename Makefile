@@ -125,7 +125,7 @@ test-unit: unit
 
 # The unit tests and the --once golden runs again, built with AddressSanitizer and UBSan.
 test-asan:
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=address,undefined OPT='-O1 -g' \
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=address,undefined OPT='-O1 -g' WERROR=-Werror \
 		test-unit all
 	@sh tests/e2e/golden.sh --once-only $(BUILD)/asan/gpu_sriov_exporter
 

@@ -356,7 +356,7 @@ load_engines(struct collector *c, struct card *k)
 			(void)snprintf(attr, sizeof(attr), "%s/instance", de->d_name);
 			r = sysfs_read_u64(dirfd(d), attr, 10, 255, &in);
 		}
-		if (r < 0 || cls >= nitems(engine_classes) || strlen(de->d_name) >= 32) {
+		if (r < 0 || cls >= nitems(engine_classes) || strlen(de->d_name) >= sizeof(k->engines[0])) {
 			char what[NAME_MAX + 128];
 			(void)snprintf(what, sizeof(what), "%s/%s", rel, de->d_name);
 			note_card_skip(k, what, r < 0 ? -r : EINVAL);
@@ -368,7 +368,8 @@ load_engines(struct collector *c, struct card *k)
 		k->engines = xrealloc(k->engines, n * sizeof(*k->engines));
 		k->engine_class = xrealloc(k->engine_class, n);
 		k->engine_instance = xrealloc(k->engine_instance, n);
-		(void)snprintf(k->engines[k->nengines], sizeof(k->engines[0]), "%s", de->d_name);
+		/* Length checked above: the name fits with its NUL. */
+		memcpy(k->engines[k->nengines], de->d_name, strlen(de->d_name) + 1);
 		k->engine_class[k->nengines] = (uint8_t)cls;
 		k->engine_instance[k->nengines] = (uint8_t)in;
 		k->nengines++;
