@@ -190,6 +190,15 @@ check_labels(const struct expo_label *labels, size_t nlabels)
 	return 0;
 }
 
+static const struct family *
+find_family_const(const struct expo *e, const char *name)
+{
+	for (size_t i = 0; i < e->nfamilies; i++)
+		if (strcmp(e->families[i]->name, name) == 0)
+			return e->families[i];
+	return NULL;
+}
+
 static struct family *
 find_family(struct expo *e, const char *name)
 {
@@ -389,6 +398,60 @@ expo_merge(struct expo *dst, struct expo *src)
 	if (src->error != 0)
 		(void)fail(dst, src->error);
 	return dropped;
+}
+
+static struct expo_series
+series_of(const struct sample *sm)
+{
+	return (struct expo_series){sm->value, sm->nlabels, sm->labels};
+}
+
+size_t
+expo_each(const struct expo *e, const char *name,
+	  bool (*fn)(const struct expo_series *series, void *arg), void *arg)
+{
+	const struct family *f = find_family_const(e, name);
+	size_t n = 0;
+
+	for (size_t i = 0; f != NULL && i < f->nsamples; i++) {
+		struct expo_series s = series_of(f->samples[i]);
+		n++;
+		if (!fn(&s, arg))
+			break;
+	}
+	return n;
+}
+
+const char *
+expo_label(const struct expo_series *s, const char *name)
+{
+	for (size_t i = 0; i < s->nlabels; i++)
+		if (strcmp(s->labels[2 * i], name) == 0)
+			return s->labels[2 * i + 1];
+	return NULL;
+}
+
+bool
+expo_value(const struct expo *e, const char *name, const struct expo_label *match, size_t nmatch,
+	   double *ret)
+{
+	const struct family *f = find_family_const(e, name);
+
+	for (size_t i = 0; f != NULL && i < f->nsamples; i++) {
+		struct expo_series s = series_of(f->samples[i]);
+		size_t j = 0;
+		while (j < nmatch) {
+			const char *v = expo_label(&s, match[j].name);
+			if (v == NULL || strcmp(v, match[j].value) != 0)
+				break;
+			j++;
+		}
+		if (j == nmatch) {
+			*ret = s.value;
+			return true;
+		}
+	}
+	return false;
 }
 
 void

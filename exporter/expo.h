@@ -64,6 +64,25 @@ bool expo_can_merge(struct expo *dst, const struct expo *src);
 /* Number of samples held. */
 size_t expo_samples(const struct expo *e);
 
+/* Read access for views built from a collection (the status page, --check). A series is valid
+ * until the builder changes; labels hold name0, value0, name1, value1, ... */
+struct expo_series {
+	double value;
+	size_t nlabels;
+	const char *const *labels;
+};
+
+/* Calls fn for each series of the family with this sample name (counters keep _total), in the
+ * order of the last expo_sort(), until fn returns false. Returns how many series fn was given. */
+size_t expo_each(const struct expo *e, const char *name,
+		 bool (*fn)(const struct expo_series *series, void *arg), void *arg);
+/* Value of label name in a series, or NULL when the series has no such label. */
+const char *expo_label(const struct expo_series *s, const char *name);
+/* Value of the first series (in expo_each() order) of family name whose labels include every
+ * pair in match (nmatch may be 0). Returns false, leaving *ret alone, when none does. */
+bool expo_value(const struct expo *e, const char *name, const struct expo_label *match,
+		size_t nmatch, double *ret);
+
 /* Appends the exposition to out. OpenMetrics output ends with "# EOF". */
 void expo_render(struct expo *e, enum expo_format format, struct buf *out);
 

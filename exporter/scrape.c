@@ -168,6 +168,20 @@ scraper_run(struct scraper *s, enum expo_format format, int64_t deadline_ns, str
 	return ok;
 }
 
+void
+scraper_view(struct scraper *s, int64_t deadline_ns,
+	     void (*fn)(const struct expo *e, size_t ok, void *arg), void *arg)
+{
+	struct result *r = fresh_result(s, deadline_ns);
+
+	(void)pthread_mutex_lock(&r->lock);
+	/* Rendering sorts too, under the same lock; sorting a sorted builder changes nothing. */
+	(void)expo_sort(r->e);
+	fn(r->e, r->ok, arg);
+	(void)pthread_mutex_unlock(&r->lock);
+	result_put(r);
+}
+
 bool
 scraper_healthy(struct scraper *s, int64_t now_ns, int64_t stuck_ns)
 {

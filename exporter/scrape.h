@@ -23,6 +23,12 @@ void scraper_free(struct scraper *s);
 size_t scraper_run(struct scraper *s, enum expo_format format, int64_t deadline_ns,
 		   struct buf *out);
 
+/* Calls fn with the sorted builder of a collection that started after this call did (shared as in
+ * scraper_run()) and the number of collectors that succeeded. The builder is read-only and valid
+ * only during the call; fn runs under the result's lock, so it must not scrape. */
+void scraper_view(struct scraper *s, int64_t deadline_ns,
+		  void (*fn)(const struct expo *e, size_t ok, void *arg), void *arg);
+
 /* False while a scrape has been running longer than stuck_ns (a collector hangs in the kernel). */
 bool scraper_healthy(struct scraper *s, int64_t now_ns, int64_t stuck_ns);
 

@@ -324,11 +324,64 @@ test_many_families(void **state)
 	expo_free(e);
 }
 
+struct seen {
+	char out[256];
+	size_t stop_after;
+	size_t calls;
+};
+
+static bool
+collect_series(const struct expo_series *sr, void *arg)
+{
+	struct seen *s = arg;
+	const char *vf = expo_label(sr, "vf");
+	size_t n = strlen(s->out);
+
+	(void)snprintf(s->out + n, sizeof(s->out) - n, "%s=%g;", vf != NULL ? vf : "(none)",
+		       sr->value);
+	return ++s->calls < s->stop_after;
+}
+
+/* The read side used by the status page and --check: sorted order, label lookup, matching. */
+static void
+test_read_back(void **state)
+{
+	struct expo *e = expo_new();
+	struct seen s = {"", 10, 0};
+	double v = -1;
+
+	(void)state;
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "h", 2, EXPO_LABELS({"pf", "a"}, {"vf", "2"})), 0);
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "h", 1, EXPO_LABELS({"pf", "a"}, {"vf", "1"})), 0);
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "h", 3, EXPO_LABELS({"pf", "b"}, {"vf", "1"})), 0);
+	assert_int_equal(expo_add(e, "c_total", EXPO_COUNTER, "h", 7, NULL, 0), 0);
+	(void)expo_sort(e);
+	assert_int_equal(expo_each(e, "m", collect_series, &s), 3);
+	assert_string_equal(s.out, "1=1;2=2;1=3;");
+	s = (struct seen){"", 2, 0};
+	assert_int_equal(expo_each(e, "m", collect_series, &s), 2);
+	assert_string_equal(s.out, "1=1;2=2;");
+	assert_int_equal(expo_each(e, "absent", collect_series, &s), 0);
+	assert_true(expo_value(e, "m", EXPO_LABELS({"vf", "1"}, {"pf", "b"}), &v));
+	assert_true(v == 3);
+	assert_true(expo_value(e, "m", NULL, 0, &v));
+	assert_true(v == 1);
+	assert_true(expo_value(e, "c_total", NULL, 0, &v));
+	assert_true(v == 7);
+	v = -1;
+	assert_false(expo_value(e, "m", EXPO_LABELS({"pf", "c"}), &v));
+	assert_false(expo_value(e, "m", EXPO_LABELS({"other", "a"}), &v));
+	assert_false(expo_value(e, "c", NULL, 0, &v));
+	assert_true(v == -1);
+	expo_free(e);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_read_back),
 		cmocka_unit_test(test_values_round_trip),
 		cmocka_unit_test(test_text_basic),
 		cmocka_unit_test(test_openmetrics),

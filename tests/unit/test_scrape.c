@@ -194,6 +194,30 @@ test_formats_from_one_collection(void **state)
 	buf_free(&again);
 }
 
+static void
+view_collection(const struct expo *e, size_t ok, void *arg)
+{
+	double *v = arg;
+
+	assert_int_equal(ok, 1);
+	assert_true(expo_value(e, "collection", NULL, 0, v));
+}
+
+/* A view is a fresh collection like a scrape, and a scrape after it does not reuse it. */
+static void
+test_view_is_fresh(void **state)
+{
+	double v = 0;
+	struct buf text = BUF_INIT;
+
+	(void)scraper_run(*state, EXPO_FORMAT_TEXT, monotonic_ns() + 60000000000LL, &text);
+	scraper_view(*state, monotonic_ns() + 60000000000LL, view_collection, &v);
+	assert_true(v == 2);
+	(void)scraper_run(*state, EXPO_FORMAT_TEXT, monotonic_ns() + 60000000000LL, &text);
+	assert_int_equal(collections, 3);
+	buf_free(&text);
+}
+
 int
 main(void)
 {
@@ -204,6 +228,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_waiting_requests_share_one_collection, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_formats_from_one_collection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_is_fresh, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
