@@ -412,6 +412,8 @@ check_all(struct watchdog *wd)
 	if (pci_list_gpus(NULL, wd->roots->sys, &l) < 0)
 		return;
 	(void)persist_load(wd->roots->root, &persist, NULL, NULL);
+	/* Read afresh rather than through a pve_cache: a cache may miss a same-size edit within one
+	 * mtime tick for up to 5 minutes, and this answer decides whether writing is safe. */
 	int r = pve_config_load(wd->roots->root, wd->roots->sys, &pve, NULL, NULL);
 	for (size_t i = 0; i < l.n; i++) {
 		if (l.fns[i].role == PCI_ROLE_PF)
