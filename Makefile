@@ -14,7 +14,7 @@ BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libpci-dev \
 	libdrm-dev libudev-dev libgnutls28-dev libcrypt-dev
 DEB_TEST := libcmocka-dev prometheus prometheus-alertmanager curl systemd python3 clang dkms qemu-system-x86 busybox-static kmod \
-	cpio valgrind cppcheck clang-tidy openssl apache2-utils
+	cpio valgrind cppcheck clang-tidy openssl apache2-utils man-db groff-base
 # make bench (and bench-smoke in make test) adds a load generator, strace and node_exporter.
 DEB_BENCH := wrk strace prometheus-node-exporter dkms curl python3
 
@@ -118,6 +118,91 @@ run: deps-build
 	@$(MAKE) --no-print-directory all
 	./$(BIN) $(ARGS)
 
+# make install / make uninstall. GNU directory variables, each overridable; DESTDIR goes in front
+# of every path (staged installs, packages). The helper is a daemon only root runs: SBINDIR and
+# section 8; the exporter also runs by hand (--once, --check) without privileges: BINDIR and
+# section 1. The units get the chosen paths at install time (UNIT_SED). SYSCONFDIR is /etc
+# whatever the prefix, because the units are read by the system's systemd and the docs name
+# /etc/default; what goes there is configuration: installed only when absent, removed only when
+# unchanged. The udev rule changes who may write sysfs, so it goes to UDEVRULESDIR only with
+# INSTALL_UDEV_RULE=1 (an example copy is always installed).
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/gpu-sriov-exporter
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+UDEVRULESDIR ?= $(SYSCONFDIR)/udev/rules.d
+INSTALL_UDEV_RULE ?=
+INSTALL ?= install
+PKGDATADIR = $(DATADIR)/gpu-sriov-exporter
+
+UNITS := exporter/gpu-sriov-exporter.service exporter/gpu-sriov-exporter.socket \
+	exporter/gpu-sriov-helper.service
+# The checked-in units name /usr/local/bin and /etc/default.
+UNIT_SED = sed -e 's|/usr/local/bin/gpu_sriov_exporter|$(BINDIR)/gpu_sriov_exporter|g' \
+	-e 's|/usr/local/bin/gpu_sriov_helper|$(SBINDIR)/gpu_sriov_helper|g' \
+	-e 's|/etc/default/|$(SYSCONFDIR)/default/|g'
+ALERT_FILES := alerts/gpu-sriov.rules.yml alerts/alertmanager.example.yml alerts/README.md
+RUNBOOKS := $(wildcard alerts/runbooks/*.md)
+EXAMPLES := exporter/web-config.example.yml exporter/70-gpu-sriov-helper.rules
+# Configuration: "source destination" pairs below DESTDIR.
+CONFIGS = exporter/gpu-sriov-exporter.default:$(SYSCONFDIR)/default/gpu-sriov-exporter \
+	exporter/gpu-sriov-helper.default:$(SYSCONFDIR)/default/gpu-sriov-helper \
+	$(if $(INSTALL_UDEV_RULE),exporter/70-gpu-sriov-helper.rules:$(UDEVRULESDIR)/70-gpu-sriov-helper.rules)
+UNINSTALL_CONFIGS = $(CONFIGS) \
+	exporter/70-gpu-sriov-helper.rules:$(UDEVRULESDIR)/70-gpu-sriov-helper.rules
+
+.PHONY: install uninstall
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(PKGDATADIR)/alerts/runbooks $(DESTDIR)$(PKGDATADIR)/dashboards \
+		$(DESTDIR)$(PKGDATADIR)/examples $(DESTDIR)$(PKGDATADIR)/systemd
+	$(INSTALL) -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/gpu_sriov_exporter
+	$(INSTALL) -m 0755 $(HELPER) $(DESTDIR)$(SBINDIR)/gpu_sriov_helper
+	for u in $(UNITS); do \
+		$(UNIT_SED) "$$u" >"$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}" && \
+		chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}" || exit 1; \
+	done
+	$(UNIT_SED) exporter/gpu-sriov-exporter-socket.conf \
+		>$(DESTDIR)$(PKGDATADIR)/systemd/gpu-sriov-exporter-socket.conf
+	chmod 0644 $(DESTDIR)$(PKGDATADIR)/systemd/gpu-sriov-exporter-socket.conf
+	$(INSTALL) -m 0644 man/gpu_sriov_exporter.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 man/gpu_sriov_helper.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 $(ALERT_FILES) $(DESTDIR)$(PKGDATADIR)/alerts/
+	$(INSTALL) -m 0644 $(RUNBOOKS) $(DESTDIR)$(PKGDATADIR)/alerts/runbooks/
+	$(INSTALL) -m 0644 dashboards/gpu-sriov.json $(DESTDIR)$(PKGDATADIR)/dashboards/
+	$(INSTALL) -m 0644 $(EXAMPLES) $(DESTDIR)$(PKGDATADIR)/examples/
+	@for c in $(CONFIGS); do \
+		src=$${c%%:*}; dst="$(DESTDIR)$${c#*:}"; \
+		if [ -e "$$dst" ]; then echo "keeping $$dst (exists; the shipped one is $$src)"; \
+		else echo "$(INSTALL) -D -m 0644 $$src $$dst"; $(INSTALL) -D -m 0644 "$$src" "$$dst" || exit 1; fi; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/gpu_sriov_exporter $(DESTDIR)$(SBINDIR)/gpu_sriov_helper \
+		$(UNITS:exporter/%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) \
+		$(DESTDIR)$(PKGDATADIR)/systemd/gpu-sriov-exporter-socket.conf \
+		$(DESTDIR)$(MANDIR)/man1/gpu_sriov_exporter.1 $(DESTDIR)$(MANDIR)/man8/gpu_sriov_helper.8 \
+		$(DESTDIR)$(DOCDIR)/README.md \
+		$(ALERT_FILES:alerts/%=$(DESTDIR)$(PKGDATADIR)/alerts/%) \
+		$(RUNBOOKS:alerts/%=$(DESTDIR)$(PKGDATADIR)/alerts/%) \
+		$(DESTDIR)$(PKGDATADIR)/dashboards/gpu-sriov.json \
+		$(EXAMPLES:exporter/%=$(DESTDIR)$(PKGDATADIR)/examples/%)
+	@for c in $(UNINSTALL_CONFIGS); do \
+		src=$${c%%:*}; dst="$(DESTDIR)$${c#*:}"; \
+		if [ ! -e "$$dst" ]; then :; \
+		elif cmp -s "$$src" "$$dst"; then echo "rm -f $$dst"; rm -f "$$dst"; \
+		else echo "keeping $$dst (changed since install)"; fi; \
+	done
+	@for d in $(PKGDATADIR)/alerts/runbooks $(PKGDATADIR)/alerts $(PKGDATADIR)/dashboards \
+		$(PKGDATADIR)/examples $(PKGDATADIR)/systemd $(PKGDATADIR) $(DOCDIR); do \
+		[ ! -d "$(DESTDIR)$$d" ] || rmdir --ignore-fail-on-non-empty "$(DESTDIR)$$d"; \
+	done
+
 unit: $(UNIT_BIN)
 
 test-unit: unit
@@ -153,6 +238,17 @@ watchdog-test: $(BIN) $(HELPER)
 .PHONY: web-test
 web-test: $(BIN)
 	@bash tests/e2e/web.sh $(BIN)
+
+# make install and make uninstall into temporary directories with two prefixes: the installed
+# files against tests/e2e/install.manifest, the units' paths, systemd-analyze verify, the example
+# web config with promtool and the installed exporter, rules with promtool (tests/e2e/install.sh).
+.PHONY: install-test man-check
+install-test: all
+	@sh tests/e2e/install.sh "$(MAKE) --no-print-directory BUILD=$(BUILD)" $(BUILD)
+
+# The man pages render without a groff warning, and their OPTIONS equal each binary's --help.
+man-check: all
+	@sh tests/tools/man-check.sh $(BIN) $(HELPER)
 
 hostile-test: $(BIN)
 	@sh tests/e2e/hostile.sh $(BIN)
@@ -283,7 +379,8 @@ test: deps
 	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check docs-check \
 		build-clang test-unit golden http-test web-test gpu-test hostile-test watchdog-test \
 		systemd-check helper-test dkms-compare webconfig-parity test-asan test-vm dashboard-check \
-		alerts-check alerts-e2e valgrind-check static-check fuzz-smoke bench-smoke
+		alerts-check alerts-e2e valgrind-check static-check fuzz-smoke bench-smoke install-test \
+		man-check
 
 clean:
 	rm -rf $(BUILD)
