@@ -14,7 +14,7 @@ BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 DEB_BUILD := gcc make pkg-config libmicrohttpd-dev libsystemd-dev zlib1g-dev libpci-dev \
 	libdrm-dev libudev-dev libgnutls28-dev libcrypt-dev
 DEB_TEST := libcmocka-dev prometheus prometheus-alertmanager curl systemd python3 clang dkms qemu-system-x86 busybox-static kmod \
-	cpio valgrind cppcheck clang-tidy openssl apache2-utils man-db groff-base
+	cpio valgrind cppcheck clang-tidy openssl apache2-utils chromium man-db groff-base
 # make bench (and bench-smoke in make test) adds a load generator, strace and node_exporter.
 DEB_BENCH := wrk strace prometheus-node-exporter dkms curl python3
 
@@ -253,6 +253,12 @@ man-check: all
 hostile-test: $(BIN)
 	@sh tests/e2e/hostile.sh $(BIN)
 
+# The status page at / in headless Chromium (JavaScript off) on fixture exporters, checked against
+# the golden files; screenshots kept in $(BUILD)/artefacts/status-<scenario>.png.
+.PHONY: status-page-test
+status-page-test: $(BIN)
+	@bash tests/e2e/status_page.sh $(BIN) $(BUILD)/artefacts
+
 systemd-check: $(BIN)
 	@sh tests/e2e/systemd.sh $(BIN)
 
@@ -377,7 +383,8 @@ bench-smoke: $(BIN)
 test: deps
 	@$(MAKE) --no-print-directory all unit
 	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check docs-check \
-		build-clang test-unit golden http-test web-test gpu-test hostile-test watchdog-test \
+		build-clang test-unit golden http-test status-page-test web-test gpu-test hostile-test \
+		watchdog-test \
 		systemd-check helper-test dkms-compare webconfig-parity test-asan test-vm dashboard-check \
 		alerts-check alerts-e2e valgrind-check static-check fuzz-smoke bench-smoke install-test \
 		man-check

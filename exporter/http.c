@@ -21,8 +21,8 @@
 #include "negotiate.h"
 #include "parse.h"
 #include "ratelimit.h"
+#include "status_page.h"
 #include "tls.h"
-#include "version.h"
 #include "xalloc.h"
 
 /* libmicrohttpd changed the handler's return type in 0.9.71; building against either must work. */
@@ -56,6 +56,7 @@ struct http_server {
 	struct web_state *web; /* what requests use; each takes a reference */
 	struct web_state *tls; /* what the daemons were started with (certificates, trust) */
 	struct ratelimit limiter;
+	struct status_page *status; /* counters the status page keeps between views */
 };
 
 /* The first handler call for a request carries only headers; this marks that it was seen. */
@@ -146,53 +147,6 @@ respond_text(struct MHD_Connection *conn, const struct web_state *st, unsigned i
 	return respond(conn, st, status, TEXT_PLAIN, body, len);
 }
 
-static void
-put_html_escaped(struct buf *b, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&#39;");
-			break;
-		default:
-			buf_putc(b, *s);
-		}
-	}
-}
-
-static mhd_result
-landing(struct http_server *s, const struct web_state *st, struct MHD_Connection *conn)
-{
-	struct buf b = BUF_INIT;
-	size_t len;
-
-	buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
-		     "<title>GPU SR-IOV Exporter</title></head>\n<body>\n"
-		     "<h1>GPU SR-IOV Exporter</h1>\n"
-		     "<p>Prometheus exporter and watchdog for Intel GPU SR-IOV.</p>\n<p>Version ");
-	put_html_escaped(&b, version_number);
-	buf_puts(&b, " (revision ");
-	put_html_escaped(&b, version_revision);
-	buf_puts(&b, ")</p>\n<ul>\n<li><a href=\"");
-	put_html_escaped(&b, s->o.telemetry_path + 1);
-	buf_puts(&b, "\">Metrics</a></li>\n<li><a href=\"healthz\">Health</a></li>\n</ul>\n"
-		     "</body>\n</html>\n");
-	char *body = buf_steal(&b, &len);
-	return respond(conn, st, MHD_HTTP_OK, "text/html; charset=UTF-8", body, len);
-}
-
 static mhd_result
 healthz(struct http_server *s, const struct web_state *st, struct MHD_Connection *conn)
 {
@@ -217,6 +171,30 @@ scrape_deadline(struct MHD_Connection *conn)
 		t = v;
 	double margin = t > 1.0 ? 0.5 : t / 2;
 	return monotonic_ns() + (int64_t)((t - margin) * 1e9);
+}
+
+/* The status page: rendered per request from a fresh collection, never cached. */
+static mhd_result
+landing(struct http_server *s, const struct web_state *st, struct MHD_Connection *conn)
+{
+	struct buf b = BUF_INIT;
+	size_t len;
+
+	status_page_serve(s->status, s->o.scraper, scrape_deadline(conn), s->o.telemetry_path + 1,
+			  &b);
+	char *body = buf_steal(&b, &len);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=UTF-8");
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	add_configured_headers(resp, st);
+	mhd_result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return r;
 }
 
 static mhd_result
@@ -547,6 +525,7 @@ http_start(const struct http_options *o, struct web_config *wc, struct http_serv
 	(void)pthread_mutex_init(&s->lock, NULL);
 	s->web = state_new(wc, false);
 	s->tls = state_ref(s->web);
+	s->status = status_page_new();
 	ratelimit_init(&s->limiter, s->web->c.rate_interval_ns, s->web->c.rate_burst,
 		       monotonic_ns());
 	s->fds = xcalloc(o->nfds, sizeof(*s->fds));
@@ -584,6 +563,7 @@ http_stop(struct http_server *s)
 	free(s->fds);
 	state_put(s->tls);
 	state_put(s->web);
+	status_page_free(s->status);
 	(void)pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -1,0 +1,50 @@
+/* The status page at /: a compact human view of one collection (PFs and their VFs, DKMS per
+ * kernel, IOMMU, watchdog, render nodes, engine busy, failing collectors) as server-rendered HTML
+ * with inline CSS, no script and no external asset. Every text that comes from the system is
+ * HTML-escaped. The page keeps the engine busy counters of the previous view, so a view shows
+ * busy percentages over the time since then. */
+#ifndef EXPORTER_STATUS_PAGE_H
+#define EXPORTER_STATUS_PAGE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+#include "expo.h"
+#include "scrape.h"
+
+/* A view younger than this after the previous one shows no busy percentage and keeps the older
+ * counters: over a few milliseconds (two views sharing a collection) the figure means nothing. */
+#define STATUS_BUSY_MIN_NS 1000000000LL
+/* A collection running longer than this is not waited for: the page says so instead. */
+#define STATUS_STUCK_NS (15LL * 1000000000LL)
+
+struct status_page;
+
+/* Caller frees with status_page_free(); NULL-safe. */
+struct status_page *status_page_new(void);
+void status_page_free(struct status_page *p);
+
+struct status_view {
+	const struct expo *e;     /* sorted collection, borrowed; NULL when none could be had */
+	const char *unavailable;  /* why e is NULL, shown escaped; ignored when e is set */
+	int64_t now_ns;           /* monotonic time of this view: busy percentages span views */
+	time_t wall;              /* wall clock of this view, shown in UTC */
+	const char *metrics_href; /* link to the metrics, relative to the page */
+};
+
+/* Appends the whole page for v to out. Thread-safe: concurrent views serialise only while they
+ * swap the kept busy counters. */
+void status_page_render(struct status_page *p, const struct status_view *v, struct buf *out);
+
+/* Renders into out the page for a fresh collection from scraper (shared with concurrent scrapes
+ * as in scraper_view()), or a page without one when scraper is NULL or a collection has been
+ * running for more than STATUS_STUCK_NS. Borrowed arguments. */
+void status_page_serve(struct status_page *p, struct scraper *scraper, int64_t deadline_ns,
+		       const char *metrics_href, struct buf *out);
+
+/* Appends s with < > & " ' as character references and control characters other than tab and
+ * newline as U+FFFD, so it is safe in element content and in quoted attribute values. */
+void html_escape(struct buf *b, const char *s);
+
+#endif
