@@ -3,31 +3,22 @@
  * failed) leaves its cells as a dash instead of a guess, and failing collectors are named at the
  * top so a missing section is never mistaken for a healthy one. */
 #include <math.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "busy_window.h"
+#include "html.h"
 #include "log.h"
 #include "status_page.h"
 #include "version.h"
 #include "xalloc.h"
 
-#define DASH "\xe2\x80\x94" /* U+2014, for values that are not known */
-
-/* Busy counter of one engine at the previous view. */
-struct kept {
-	char *key;
-	double value;
-};
+#define DASH HTML_DASH
 
 struct status_page {
-	pthread_mutex_t lock; /* guards everything below */
-	bool have;            /* at_ns and kept describe a previous view */
-	int64_t at_ns;
-	struct kept *kept; /* sorted by key */
-	size_t nkept;
+	struct busy_window *busy; /* engine busy counters of the previous view */
 };
 
 /* What the section renderers share. */
@@ -63,16 +54,8 @@ status_page_new(void)
 {
 	struct status_page *p = xcalloc(1, sizeof(*p));
 
-	(void)pthread_mutex_init(&p->lock, NULL);
+	p->busy = busy_window_new();
 	return p;
-}
-
-static void
-kept_free(struct kept *k, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(k[i].key);
-	free(k);
 }
 
 void
@@ -80,120 +63,8 @@ status_page_free(struct status_page *p)
 {
 	if (p == NULL)
 		return;
-	kept_free(p->kept, p->nkept);
-	(void)pthread_mutex_destroy(&p->lock);
+	busy_window_free(p->busy);
 	free(p);
-}
-
-void
-html_escape(struct buf *b, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '<':
-			buf_puts(b, "&lt;");
-			break;
-		case '>':
-			buf_puts(b, "&gt;");
-			break;
-		case '&':
-			buf_puts(b, "&amp;");
-			break;
-		case '"':
-			buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			buf_puts(b, "&#39;");
-			break;
-		default:
-			/* Control characters are parse errors in HTML; show that something was there. */
-			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
-				buf_puts(b, "&#xFFFD;");
-			else
-				buf_putc(b, (char)c);
-		}
-	}
-}
-
-/* ---- small HTML pieces; class names and headings are ours, cell text is escaped ---- */
-
-static void
-td(struct buf *b, const char *cls, const char *text)
-{
-	if (cls != NULL)
-		buf_printf(b, "<td class=\"%s\">", cls);
-	else
-		buf_puts(b, "<td>");
-	html_escape(b, text);
-	buf_puts(b, "</td>");
-}
-
-static void
-td_number(struct buf *b, bool known, double v)
-{
-	char s[32];
-
-	if (!known) {
-		td(b, "n muted", DASH);
-		return;
-	}
-	expo_format_value(v, s, sizeof(s));
-	td(b, "n", s);
-}
-
-static void
-td_yes_no(struct buf *b, bool known, double v, const char *bad_class)
-{
-	if (!known)
-		td(b, "muted", DASH);
-	else if (v != 0)
-		td(b, "ok", "yes");
-	else
-		td(b, bad_class, "no");
-}
-
-static void
-table_start(struct buf *b, const char *const *heads, size_t n)
-{
-	buf_puts(b, "<table><thead><tr>");
-	for (size_t i = 0; i < n; i++)
-		buf_printf(b, "<th>%s</th>", heads[i]);
-	buf_puts(b, "</tr></thead><tbody>\n");
-}
-
-static void
-table_end(struct buf *b)
-{
-	buf_puts(b, "</tbody></table>\n");
-}
-
-static void
-para(struct buf *b, const char *cls, const char *text)
-{
-	buf_printf(b, "<p class=\"%s\">", cls);
-	html_escape(b, text);
-	buf_puts(b, "</p>\n");
-}
-
-/* Seconds since the epoch as "YYYY-MM-DD HH:MM:SS UTC", or a dash when out of range. */
-static void
-put_utc(struct buf *b, double epoch_s)
-{
-	struct tm tm;
-	char s[32];
-
-	/* The range check keeps the conversion to time_t defined. */
-	if (!(epoch_s >= 0 && epoch_s < 1e11)) {
-		buf_puts(b, DASH);
-		return;
-	}
-	time_t t = (time_t)epoch_s;
-	if (gmtime_r(&t, &tm) == NULL || strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
-		buf_puts(b, DASH);
-		return;
-	}
-	buf_puts(b, s);
 }
 
 /* ---- reading the collection ---- */
@@ -285,7 +156,7 @@ put_head(struct buf *b, const struct status_view *v)
 	buf_puts(b, " (revision ");
 	html_escape(b, version_revision);
 	buf_puts(b, ") &middot; collected ");
-	put_utc(b, (double)v->wall);
+	html_utc(b, (double)v->wall);
 	buf_puts(b, "</p>\n<nav><a href=\"");
 	html_escape(b, v->metrics_href);
 	buf_puts(b, "\">Metrics</a><a href=\"healthz\">Health</a></nav></header>\n");
@@ -366,7 +237,7 @@ static void
 td_vm(struct buf *b, const char *vmid, const char *name, const char *cls)
 {
 	if (vmid == NULL || vmid[0] == '\0') {
-		td(b, "muted", DASH);
+		html_td(b, "muted", DASH);
 		return;
 	}
 	if (cls != NULL)
@@ -398,13 +269,13 @@ pf_row(const struct expo_series *s, void *arg)
 	const char *vmid = find_label(pg->e, "gpu_sriov_vm_pf_assigned", m, 1, true, "vmid");
 
 	buf_puts(pg->b, "<tr>");
-	td(pg->b, "mono", pci);
-	td(pg->b, NULL, name[0] != '\0' ? name : label_or_empty(s, "device"));
-	td(pg->b, NULL, label_or_empty(s, "driver"));
+	html_td(pg->b, "mono", pci);
+	html_td(pg->b, NULL, name[0] != '\0' ? name : label_or_empty(s, "device"));
+	html_td(pg->b, NULL, label_or_empty(s, "driver"));
 	td_vf_count(pg->b, has_enabled, enabled, has_expected, expected,
 		    find_label(pg->e, "gpu_sriov_vfs_expected_source_info", m, 1, false, "source"));
-	td_number(pg->b, has_supported, supported);
-	td_yes_no(pg->b, has_ok, ok, "bad");
+	html_td_number(pg->b, has_supported, supported);
+	html_td_yes_no(pg->b, has_ok, ok, "bad");
 	td_vm(pg->b, vmid, NULL, "bad");
 	buf_puts(pg->b, "</tr>\n");
 	return true;
@@ -420,14 +291,14 @@ vf_row(const struct expo_series *s, void *arg)
 	const struct expo_label m[] = {{"vmid", vmid}, {"pci_address", pci}};
 
 	buf_puts(pg->b, "<tr>");
-	td(pg->b, "mono", pci);
-	td(pg->b, "n", label_or_empty(s, "index"));
-	td(pg->b, "mono", label_or_empty(s, "pf"));
+	html_td(pg->b, "mono", pci);
+	html_td(pg->b, "n", label_or_empty(s, "index"));
+	html_td(pg->b, "mono", label_or_empty(s, "pf"));
 	if (driver[0] == '\0')
-		td(pg->b, "warn", "(unbound)");
+		html_td(pg->b, "warn", "(unbound)");
 	else
-		td(pg->b, NULL, driver);
-	td(pg->b, "n", label_or_empty(s, "iommu_group"));
+		html_td(pg->b, NULL, driver);
+	html_td(pg->b, "n", label_or_empty(s, "iommu_group"));
 	td_vm(pg->b, vmid, find_label(pg->e, "gpu_sriov_vm_hostpci_info", m, 2, false, "name"), NULL);
 	buf_puts(pg->b, "</tr>\n");
 	return true;
@@ -460,17 +331,17 @@ put_sriov(struct page *pg)
 
 	buf_puts(pg->b, "<h2>SR-IOV</h2>\n");
 	if (!has_family(pg->e, "gpu_sriov_pf_info")) {
-		para(pg->b, "muted", "No SR-IOV physical function here (inside a VM the VF appears as "
+		html_para(pg->b, "muted", "No SR-IOV physical function here (inside a VM the VF appears as "
 				     "an ordinary GPU: see Render nodes).");
 	} else {
-		table_start(pg->b, pf_heads, nitems(pf_heads));
+		html_table_start(pg->b, pf_heads, nitems(pf_heads));
 		(void)expo_each(pg->e, "gpu_sriov_pf_info", pf_row, pg);
-		table_end(pg->b);
+		html_table_end(pg->b);
 	}
 	if (has_family(pg->e, "gpu_sriov_vf_info")) {
-		table_start(pg->b, vf_heads, nitems(vf_heads));
+		html_table_start(pg->b, vf_heads, nitems(vf_heads));
 		(void)expo_each(pg->e, "gpu_sriov_vf_info", vf_row, pg);
-		table_end(pg->b);
+		html_table_end(pg->b);
 	}
 	(void)expo_each(pg->e, "gpu_sriov_vm_hostpci_missing", missing_hostpci, pg);
 }
@@ -515,8 +386,8 @@ dkms_row(const struct expo_series *s, void *arg)
 				 nitems(kernel_m), true, "release") != NULL;
 
 	buf_puts(pg->b, "<tr>");
-	td(pg->b, NULL, module);
-	td(pg->b, NULL, label_or_empty(s, "version"));
+	html_td(pg->b, NULL, module);
+	html_td(pg->b, NULL, label_or_empty(s, "version"));
 	buf_puts(pg->b, "<td class=\"mono\">");
 	html_escape(pg->b, kernel);
 	if (running != NULL && strcmp(running, kernel) == 0)
@@ -524,9 +395,9 @@ dkms_row(const struct expo_series *s, void *arg)
 	if (newest)
 		buf_puts(pg->b, " <span class=\"muted\">(newest)</span>");
 	buf_puts(pg->b, "</td>");
-	td(pg->b, dkms_state_class(state), state);
-	td(pg->b, build_failed ? "bad" : "muted", build_failed ? "failed" : DASH);
-	td_yes_no(pg->b, has_ready, ready, "bad");
+	html_td(pg->b, dkms_state_class(state), state);
+	html_td(pg->b, build_failed ? "bad" : "muted", build_failed ? "failed" : DASH);
+	html_td_yes_no(pg->b, has_ready, ready, "bad");
 	buf_puts(pg->b, "</tr>\n");
 	return true;
 }
@@ -539,12 +410,12 @@ put_dkms(struct page *pg)
 
 	buf_puts(pg->b, "<h2>DKMS</h2>\n");
 	if (!has_family(pg->e, "gpu_sriov_dkms_module_state")) {
-		para(pg->b, "muted", "No DKMS module.");
+		html_para(pg->b, "muted", "No DKMS module.");
 		return;
 	}
-	table_start(pg->b, heads, nitems(heads));
+	html_table_start(pg->b, heads, nitems(heads));
 	(void)expo_each(pg->e, "gpu_sriov_dkms_module_state", dkms_row, pg);
-	table_end(pg->b);
+	html_table_end(pg->b);
 }
 
 /* ---- IOMMU and watchdog (small key/value blocks side by side) ---- */
@@ -620,7 +491,7 @@ watchdog_row(const struct expo_series *s, void *arg)
 	if (s->value != 1.0)
 		return true;
 	buf_puts(pg->b, "<tr>");
-	td(pg->b, "mono", pci);
+	html_td(pg->b, "mono", pci);
 	buf_printf(pg->b, "<td class=\"%s\">", watchdog_state_class(state));
 	html_escape(pg->b, state);
 	const char *reason =
@@ -635,12 +506,12 @@ watchdog_row(const struct expo_series *s, void *arg)
 		const struct expo_label rm[] = {{"pci_address", pci}, {"result", results[i]}};
 		double n;
 		bool known = expo_value(pg->e, "gpu_sriov_watchdog_repairs_total", rm, 2, &n);
-		td_number(pg->b, known, n);
+		html_td_number(pg->b, known, n);
 	}
 	buf_puts(pg->b, "<td>");
 	if (value_of(pg->e, "gpu_sriov_watchdog_last_repair_timestamp_seconds", "pci_address",
 		     pci, &last))
-		put_utc(pg->b, last);
+		html_utc(pg->b, last);
 	else
 		buf_puts(pg->b, "never");
 	buf_puts(pg->b, "</td></tr>\n");
@@ -657,15 +528,15 @@ put_watchdog(struct page *pg)
 
 	buf_puts(pg->b, "<section><h2>Watchdog</h2>\n");
 	if (!has_on) {
-		para(pg->b, "muted", DASH);
+		html_para(pg->b, "muted", DASH);
 	} else if (on == 0) {
-		para(pg->b, "muted", "Off (--watchdog.enable turns it on).");
+		html_para(pg->b, "muted", "Off (--watchdog.enable turns it on).");
 	} else if (!has_family(pg->e, "gpu_sriov_watchdog_state")) {
-		para(pg->b, "ok", "On; no PF to watch.");
+		html_para(pg->b, "ok", "On; no PF to watch.");
 	} else {
-		table_start(pg->b, heads, nitems(heads));
+		html_table_start(pg->b, heads, nitems(heads));
 		(void)expo_each(pg->e, "gpu_sriov_watchdog_state", watchdog_row, pg);
-		table_end(pg->b);
+		html_table_end(pg->b);
 	}
 	buf_puts(pg->b, "</section>\n");
 }
@@ -686,12 +557,12 @@ node_row(const struct expo_series *s, void *arg)
 	    find_label(pg->e, "gpu_sriov_render_node_open_error_info", m, 1, true, "error");
 
 	buf_puts(pg->b, "<tr>");
-	td(pg->b, "mono", node);
-	td(pg->b, "mono", label_or_empty(s, "pci_address"));
-	td(pg->b, NULL, function != NULL ? function : DASH);
-	td_yes_no(pg->b, true, s->value, "bad");
-	td_yes_no(pg->b, has_accessible, accessible, "warn");
-	td(pg->b, error != NULL ? "warn" : "muted", error != NULL ? error : DASH);
+	html_td(pg->b, "mono", node);
+	html_td(pg->b, "mono", label_or_empty(s, "pci_address"));
+	html_td(pg->b, NULL, function != NULL ? function : DASH);
+	html_td_yes_no(pg->b, true, s->value, "bad");
+	html_td_yes_no(pg->b, has_accessible, accessible, "warn");
+	html_td(pg->b, error != NULL ? "warn" : "muted", error != NULL ? error : DASH);
 	buf_puts(pg->b, "</tr>\n");
 	return true;
 }
@@ -704,30 +575,25 @@ put_render_nodes(struct page *pg)
 
 	buf_puts(pg->b, "<h2>Render nodes</h2>\n");
 	if (!has_family(pg->e, "gpu_sriov_render_node_present")) {
-		para(pg->b, "muted", "No render node.");
+		html_para(pg->b, "muted", "No render node.");
 		return;
 	}
-	table_start(pg->b, heads, nitems(heads));
+	html_table_start(pg->b, heads, nitems(heads));
 	(void)expo_each(pg->e, "gpu_sriov_render_node_present", node_row, pg);
-	table_end(pg->b);
+	html_table_end(pg->b);
 }
 
-/* ---- engine busy: counters now against the ones kept from the previous view ---- */
+/* ---- engine busy: counters now against the ones of the previous view ---- */
 
 struct busy_row {
 	const char *pci, *engine, *class, *source; /* borrowed from the collection */
-	char *key;                                 /* owned until kept */
-	double value;
-	double capacity; /* engines of this class the counter sums (fdinfo), else 1 */
-	double pct;      /* NAN when there is no figure */
 };
 
 struct busy {
 	const struct expo *e;
 	struct busy_row *rows;
+	struct busy_sample *samples; /* keys owned here */
 	size_t n;
-	double window_s; /* span of the percentages, 0 when there are none */
-	const char *why; /* why there are none */
 };
 
 /* Length-prefixed parts, so no label value can make two engines' keys equal. */
@@ -751,85 +617,25 @@ busy_gather(const struct expo_series *s, void *arg)
 	    .engine = label_or_empty(s, "engine"),
 	    .class = label_or_empty(s, "class"),
 	    .source = label_or_empty(s, "source"),
-	    .value = s->value,
-	    .capacity = 1,
-	    .pct = NAN,
 	};
 	const struct expo_label m[] = {{"pci_address", r.pci}, {"engine", r.engine}};
-	double cap;
+	struct busy_sample sm = {.key = busy_key(&r), .value = s->value, .capacity = 1};
 
-	if (expo_value(bz->e, "gpu_sriov_drm_engine_capacity", m, 2, &cap) && cap >= 1)
-		r.capacity = cap;
-	r.key = busy_key(&r);
+	/* fdinfo sums the engines of a class; the PMU counts each engine on its own. */
+	(void)expo_value(bz->e, "gpu_sriov_drm_engine_capacity", m, 2, &sm.capacity);
 	bz->rows = xrealloc(bz->rows, (bz->n + 1) * sizeof(*bz->rows));
-	bz->rows[bz->n++] = r;
+	bz->samples = xrealloc(bz->samples, (bz->n + 1) * sizeof(*bz->samples));
+	bz->rows[bz->n] = r;
+	bz->samples[bz->n++] = sm;
 	return true;
-}
-
-static int
-cmp_kept(const void *a, const void *b)
-{
-	return strcmp(((const struct kept *)a)->key, ((const struct kept *)b)->key);
-}
-
-static const struct kept *
-kept_find(const struct status_page *p, const char *key)
-{
-	struct kept k = {(char *)(uintptr_t)key, 0};
-
-	if (p->nkept == 0)
-		return NULL;
-	return bsearch(&k, p->kept, p->nkept, sizeof(*p->kept), cmp_kept);
-}
-
-/* Replaces the kept counters by this view's; takes the rows' keys. Called with p->lock held. */
-static void
-busy_keep(struct status_page *p, struct busy *bz, int64_t now_ns)
-{
-	struct kept *k = xcalloc(bz->n > 0 ? bz->n : 1, sizeof(*k));
-
-	for (size_t i = 0; i < bz->n; i++) {
-		k[i] = (struct kept){bz->rows[i].key, bz->rows[i].value};
-		bz->rows[i].key = NULL;
-	}
-	qsort(k, bz->n, sizeof(*k), cmp_kept);
-	kept_free(p->kept, p->nkept);
-	p->kept = k;
-	p->nkept = bz->n;
-	p->at_ns = now_ns;
-	p->have = true;
-}
-
-/* Fills the rows' percentages from the kept counters, then keeps this view's. */
-static void
-busy_update(struct status_page *p, struct busy *bz, int64_t now_ns)
-{
-	(void)pthread_mutex_lock(&p->lock);
-	int64_t since = now_ns - p->at_ns;
-	bool usable = p->have && since >= STATUS_BUSY_MIN_NS;
-	if (!p->have)
-		bz->why = "first view since the exporter started: reload for percentages";
-	else if (!usable)
-		bz->why = "less than a second since the previous view: reload a little later";
-	for (size_t i = 0; usable && i < bz->n; i++) {
-		struct busy_row *r = &bz->rows[i];
-		const struct kept *k = kept_find(p, r->key);
-		/* A counter that went down was reset (device re-added): no figure this time. */
-		if (k != NULL && r->value >= k->value)
-			r->pct = (r->value - k->value) / ((double)since / 1e9) / r->capacity * 100;
-	}
-	if (usable)
-		bz->window_s = (double)since / 1e9;
-	if (!p->have || usable)
-		busy_keep(p, bz, now_ns);
-	(void)pthread_mutex_unlock(&p->lock);
 }
 
 static void
 busy_free(struct busy *bz)
 {
 	for (size_t i = 0; i < bz->n; i++)
-		free(bz->rows[i].key);
+		free((char *)(uintptr_t)bz->samples[i].key);
+	free(bz->samples);
 	free(bz->rows);
 }
 
@@ -837,7 +643,7 @@ static void
 td_busy(struct buf *b, double pct)
 {
 	if (isnan(pct)) {
-		td(b, "n muted", DASH);
+		html_td(b, "n muted", DASH);
 		return;
 	}
 	/* The counters are read during a collection, the clock when it ends: a few milliseconds of
@@ -849,38 +655,53 @@ td_busy(struct buf *b, double pct)
 }
 
 static void
+put_busy_note(struct buf *b, enum busy_window_result r, double window_s)
+{
+	switch (r) {
+	case BUSY_WINDOW_OK:
+		buf_printf(b, "<p class=\"muted\">Over the %.1f s since the previous view of this "
+			      "page.</p>\n",
+			   window_s);
+		break;
+	case BUSY_WINDOW_FIRST:
+		html_para(b, "muted", "First view since the exporter started: reload for percentages.");
+		break;
+	case BUSY_WINDOW_TOO_SOON:
+		html_para(b, "muted", "Less than a second since the previous view: reload a little "
+				      "later for percentages.");
+		break;
+	}
+}
+
+static void
 put_busy(struct status_page *p, struct page *pg, int64_t now_ns)
 {
 	static const char *const heads[] = {"PCI address", "Engine", "Class", "Source", "Busy"};
 	struct busy bz = {.e = pg->e};
+	double window_s = 0;
 
 	buf_puts(pg->b, "<h2>Engine busy</h2>\n");
 	(void)expo_each(pg->e, "gpu_sriov_engine_busy_seconds_total", busy_gather, &bz);
-	busy_update(p, &bz, now_ns);
+	enum busy_window_result r = busy_window_update(p->busy, bz.samples, bz.n, now_ns, &window_s);
 	if (bz.n == 0) {
-		para(pg->b, "muted", "No engine busy counters (host: pmu collector with CAP_PERFMON; "
-				     "guest: --collector.fdinfo).");
+		html_para(pg->b, "muted", "No engine busy counters (host: pmu collector with "
+					  "CAP_PERFMON; guest: --collector.fdinfo).");
 		busy_free(&bz);
 		return;
 	}
-	if (bz.window_s > 0)
-		buf_printf(pg->b, "<p class=\"muted\">Over the %.1f s since the previous view of "
-				  "this page.</p>\n",
-			   bz.window_s);
-	else
-		para(pg->b, "muted", bz.why);
-	table_start(pg->b, heads, nitems(heads));
+	put_busy_note(pg->b, r, window_s);
+	html_table_start(pg->b, heads, nitems(heads));
 	for (size_t i = 0; i < bz.n; i++) {
-		const struct busy_row *r = &bz.rows[i];
+		const struct busy_row *row = &bz.rows[i];
 		buf_puts(pg->b, "<tr>");
-		td(pg->b, "mono", r->pci);
-		td(pg->b, "mono", r->engine);
-		td(pg->b, NULL, r->class);
-		td(pg->b, NULL, r->source);
-		td_busy(pg->b, r->pct);
+		html_td(pg->b, "mono", row->pci);
+		html_td(pg->b, "mono", row->engine);
+		html_td(pg->b, NULL, row->class);
+		html_td(pg->b, NULL, row->source);
+		td_busy(pg->b, bz.samples[i].pct);
 		buf_puts(pg->b, "</tr>\n");
 	}
-	table_end(pg->b);
+	html_table_end(pg->b);
 	busy_free(&bz);
 }
 
@@ -894,7 +715,7 @@ put_collection(struct status_page *p, struct page *pg, int64_t now_ns)
 
 	if (!has_family(pg->e, "gpu_sriov_pf_info") && !has_family(pg->e, "gpu_sriov_vf_info") &&
 	    !has_family(pg->e, "gpu_sriov_drm_card_info"))
-		para(pg->b, "info", "No SR-IOV GPU found: no GPU physical function with SR-IOV, no "
+		html_para(pg->b, "info", "No SR-IOV GPU found: no GPU physical function with SR-IOV, no "
 				    "VF and no DRM card on this machine.");
 	put_sriov(pg);
 	put_dkms(pg);

@@ -1,8 +1,8 @@
 /* The status page at /: a compact human view of one collection (PFs and their VFs, DKMS per
  * kernel, IOMMU, watchdog, render nodes, engine busy, failing collectors) as server-rendered HTML
  * with inline CSS, no script and no external asset. Every text that comes from the system is
- * HTML-escaped. The page keeps the engine busy counters of the previous view, so a view shows
- * busy percentages over the time since then. */
+ * HTML-escaped (html.h). The page keeps the engine busy counters of the previous view
+ * (busy_window.h), so a view shows busy percentages over the time since then. */
 #ifndef EXPORTER_STATUS_PAGE_H
 #define EXPORTER_STATUS_PAGE_H
 
@@ -13,9 +13,6 @@
 #include "expo.h"
 #include "scrape.h"
 
-/* A view younger than this after the previous one shows no busy percentage and keeps the older
- * counters: over a few milliseconds (two views sharing a collection) the figure means nothing. */
-#define STATUS_BUSY_MIN_NS 1000000000LL
 /* A collection running longer than this is not waited for: the page says so instead. */
 #define STATUS_STUCK_NS (15LL * 1000000000LL)
 
@@ -33,8 +30,8 @@ struct status_view {
 	const char *metrics_href; /* link to the metrics, relative to the page */
 };
 
-/* Appends the whole page for v to out. Thread-safe: concurrent views serialise only while they
- * swap the kept busy counters. */
+/* Appends the whole page for v to out. Thread-safe: concurrent views serialise only on the kept
+ * busy counters. */
 void status_page_render(struct status_page *p, const struct status_view *v, struct buf *out);
 
 /* Renders into out the page for a fresh collection from scraper (shared with concurrent scrapes
@@ -42,9 +39,5 @@ void status_page_render(struct status_page *p, const struct status_view *v, stru
  * running for more than STATUS_STUCK_NS. Borrowed arguments. */
 void status_page_serve(struct status_page *p, struct scraper *scraper, int64_t deadline_ns,
 		       const char *metrics_href, struct buf *out);
-
-/* Appends s with < > & " ' as character references and control characters other than tab and
- * newline as U+FFFD, so it is safe in element content and in quoted attribute values. */
-void html_escape(struct buf *b, const char *s);
 
 #endif

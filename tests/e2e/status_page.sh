@@ -202,7 +202,7 @@ check "host_n150: 7/7 marked ok" grep -q 'class="n ok"[^>]*>7/7</td>' "$WORK/hos
 check "host_n150: VF 02.1 in VM 101" has host_n150 \
 	"row VF: 0000:00:02.1 | 1 | 0000:00:02.0 | vfio-pci | 1 | 101 docker-vm"
 check "host_n150: first view has no busy figure yet" \
-	grep -q '^p: first view since the exporter started' "$WORK/host_n150.txt"
+	grep -q '^p: First view since the exporter started' "$WORK/host_n150.txt"
 # PMU counters are real perf events (not in the golden file): every engine gets a figure later.
 check "host_n150: second view gives every PMU engine a busy figure" sh -c \
 	"grep '^row PCI address: .* | pmu | ' '$WORK/host_n150.2.txt' >'$WORK/pmu' &&
