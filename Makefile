@@ -253,6 +253,16 @@ man-check: all
 hostile-test: $(BIN)
 	@sh tests/e2e/hostile.sh $(BIN)
 
+# --check on every fixture scenario against tests/fixtures/<scenario>/check.txt, exit statuses, the
+# JSON report, colour on a pseudo-terminal only, hostile VM names, usage errors.
+.PHONY: check-test update-check-golden
+check-test: $(BIN)
+	@sh tests/e2e/check.sh $(BIN)
+
+# Rewrites the check.txt golden files from the current binary: read every verdict before committing.
+update-check-golden: $(BIN)
+	@sh tests/e2e/check.sh --update $(BIN)
+
 # The status page at / in headless Chromium (JavaScript off) on fixture exporters, checked against
 # the golden files; screenshots kept in $(BUILD)/artefacts/status-<scenario>.png.
 .PHONY: status-page-test
@@ -383,7 +393,7 @@ bench-smoke: $(BIN)
 test: deps
 	@$(MAKE) --no-print-directory all unit
 	@sh tests/tools/suites.sh "$(MAKE) --no-print-directory" checksrc fixtures-check docs-check \
-		build-clang test-unit golden http-test status-page-test web-test gpu-test hostile-test \
+		build-clang test-unit golden check-test http-test status-page-test web-test gpu-test hostile-test \
 		watchdog-test \
 		systemd-check helper-test dkms-compare webconfig-parity test-asan test-vm dashboard-check \
 		alerts-check alerts-e2e valgrind-check static-check fuzz-smoke bench-smoke install-test \

@@ -123,6 +123,14 @@ static const struct list_check path_check = {absolute_path_ok, "an absolute path
 static const struct list_check device_class_check = {
 	pci_device_class_valid, "a PCI class prefix of 2, 4 or 6 hex digits (03 = display, 0108 = NVMe)"};
 
+static bool
+output_ok(const char *v)
+{
+	return strcmp(v, "text") == 0 || strcmp(v, "json") == 0;
+}
+
+static const struct list_check output_check = {output_ok, "one of text, json"};
+
 static const struct list_check listen_check = {
 	listen_ok, "[HOST]:PORT (IPv6 in brackets, port 0-65535)"};
 static const struct list_check expected_vfs_check = {
@@ -185,6 +193,13 @@ static const struct flag flags[] = {
 	 DEFAULT_HELPER_SOCKET, "Unix socket of the privileged helper.", 0, &path_check},
 	{"once", FLAG_BOOL, OFF(once), NULL, "false",
 	 "Collect once, print the text exposition to stdout and exit.", 0, NULL},
+	{"check", FLAG_BOOL, OFF(check), NULL, "false",
+	 "Collect once, print a pass/warn/fail report of the SR-IOV set-up (host or guest) with "
+	 "the fix for each problem, and exit 1 if any check failed. Enables the fdinfo collector "
+	 "unless --no-collector.fdinfo is given.",
+	 0, NULL},
+	{"output", FLAG_STRING, OFF(output), "FORMAT", "text",
+	 "Format of the --check report: text or json.", 0, &output_check},
 	{"log.level", FLAG_LEVEL, OFF(log_level), "LEVEL", "info",
 	 "Only log messages with the given severity or above: debug, info, warn, error.", 0, NULL},
 	{"log.format", FLAG_FORMAT, OFF(log_format), "FORMAT", "logfmt",
@@ -370,7 +385,7 @@ defaults(struct config *c, size_t nops)
 
 static int
 parse_one(int argc, char **argv, int *i, const struct collector_ops *const *ops, size_t nops,
-	  struct config *c, bool *explicit, bool *disable_defaults, uint32_t *seen, char *err,
+	  struct config *c, bool *explicit, bool *disable_defaults, uint64_t *seen, char *err,
 	  size_t errlen)
 {
 	const char *arg = argv[*i];
@@ -405,9 +420,9 @@ parse_one(int argc, char **argv, int *i, const struct collector_ops *const *ops,
 	if (f == NULL)
 		return cli_error(err, errlen, "unknown flag --%.*s", (int)nlen, name);
 	size_t idx = (size_t)(f - flags);
-	if (f->kind != FLAG_LIST && (*seen & (1u << idx)) != 0)
+	if (f->kind != FLAG_LIST && (*seen & (UINT64_C(1) << idx)) != 0)
 		return cli_error(err, errlen, "flag --%s given more than once", f->name);
-	*seen |= 1u << idx;
+	*seen |= UINT64_C(1) << idx;
 
 	switch (f->kind) {
 	case FLAG_HELP:
@@ -440,10 +455,10 @@ flags_parse(int argc, char **argv, const struct collector_ops *const *ops, size_
 	struct config c;
 	bool *explicit = xcalloc(nops, sizeof(bool));
 	bool disable_defaults = false;
-	uint32_t seen = 0;
+	uint64_t seen = 0;
 	int r = 0;
 
-	_Static_assert(nitems(flags) <= 32, "seen is a 32-bit set");
+	_Static_assert(nitems(flags) <= 64, "seen is a 64-bit set");
 	defaults(&c, nops);
 	for (int i = 1; i < argc; i++) {
 		r = parse_one(argc, argv, &i, ops, nops, &c, explicit, &disable_defaults, &seen, err,
@@ -454,6 +469,22 @@ flags_parse(int argc, char **argv, const struct collector_ops *const *ops, size_
 	for (size_t i = 0; i < nops; i++) {
 		if (!explicit[i])
 			c.collector_enabled[i] = ops[i]->default_enabled && !disable_defaults;
+		/* The guest checks count DRM clients: fdinfo runs unless turned off by name. */
+		if (c.check && !explicit[i] && !disable_defaults && strcmp(ops[i]->name, "fdinfo") == 0)
+			c.collector_enabled[i] = true;
+	}
+	if (c.output != NULL && !c.check) {
+		r = cli_error(err, errlen, "flag --output needs --check");
+		goto out;
+	}
+	c.check_json = c.output != NULL && strcmp(c.output, "json") == 0;
+	/* Info lines on stderr would interleave with the report a person reads. */
+	const struct flag *level = find_flag("log.level", strlen("log.level"));
+	if (c.check && (seen & (UINT64_C(1) << (size_t)(level - flags))) == 0)
+		c.log_level = LOG_LEVEL_WARN;
+	if (c.check && c.once) {
+		r = cli_error(err, errlen, "flags --check and --once exclude each other");
+		goto out;
 	}
 	if (c.telemetry_path[0] != '/') {
 		r = cli_error(err, errlen, "flag --web.telemetry-path: '%s' must start with '/'",

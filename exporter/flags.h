@@ -36,6 +36,9 @@ struct config {
 	const char *procfs;
 	const char *rootfs;
 	bool once;
+	bool check;          /* --check: print the preflight report and exit */
+	bool check_json;     /* --output=json (only with --check) */
+	const char *output;  /* --output as given, NULL when absent */
 	enum log_level log_level;
 	enum log_format log_format;
 	bool *collector_enabled; /* owned, one per descriptor passed to flags_parse() */

@@ -16,6 +16,7 @@
 #include "http.h"
 #include "listen.h"
 #include "../collectors/pci.h"
+#include "check.h"
 #include "cli.h"
 #include "log.h"
 #include "registry.h"
@@ -251,7 +252,7 @@ main(int argc, char **argv)
 	if (rc != 0)
 		goto out;
 
-	if (!cfg.once)
+	if (!cfg.once && !cfg.check)
 		log_start(&cfg, ops, nops);
 	if (cfg.ndevice_classes > 0 &&
 	    pci_set_device_classes(cfg.device_classes, cfg.ndevice_classes) < 0) {
@@ -259,7 +260,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	struct collector_options opts = {cfg.expected_vfs, cfg.nexpected_vfs, NULL};
-	if (cfg.watchdog_enable && !cfg.once) {
+	if (cfg.watchdog_enable && !cfg.once && !cfg.check) {
 		struct watchdog_config wc = {
 			.interval_ns = cfg.watchdog_interval_ns,
 			.force_partial = cfg.watchdog_force_partial,
@@ -281,7 +282,11 @@ main(int argc, char **argv)
 	struct registry *r = registry_new(ops, nops, cfg.collector_enabled, &roots, NULL);
 	registry_set_options(r, &opts);
 	struct scraper *s = scraper_new(r, !cfg.disable_exporter_metrics);
-	rc = cfg.once ? run_once(s) : serve(&cfg, &webcfg, s, r, opts.watchdog);
+	if (cfg.check)
+		rc = check_run(s, monotonic_ns() + ONCE_DEADLINE_NS,
+			       cfg.check_json ? CHECK_OUTPUT_JSON : CHECK_OUTPUT_TEXT);
+	else
+		rc = cfg.once ? run_once(s) : serve(&cfg, &webcfg, s, r, opts.watchdog);
 	/* The watchdog reads nothing the registry owns, but the collector reads the watchdog. */
 	scraper_free(s);
 	registry_free(r);

@@ -16,11 +16,6 @@ import re
 import subprocess
 import sys
 
-# TEMPORARY (issue 10): --check and --output=FORMAT are being added to the exporter by another
-# change at the same time as its man page. While the binary lacks "--check", these two may be in
-# the page only. Remove this allowance once `gpu_sriov_exporter --help` prints them.
-PENDING = {"gpu_sriov_exporter": {"--check": None, "--output=FORMAT": "text"}}
-
 FONT = re.compile(r"\\f(\[[^]]*\]|\(..|.)")
 
 
@@ -137,12 +132,6 @@ def main():
     if not helped:
         problems.append(f"{binary} --help printed no flags")
     prog = binary.rsplit("/", 1)[-1]
-    pending = PENDING.get(prog, {})
-    names = {re.sub(r"\[no-\]|=.*", "", spec) for spec in helped}
-    if pending and "--check" not in names:
-        for spec, default in pending.items():
-            print(f"note: TEMPORARY allowance: {spec} is in {page} but not yet in {prog} --help")
-            helped[spec] = default
     for spec, default in helped.items():
         if spec not in documented:
             problems.append(f"{page}: OPTIONS lacks {spec} (in {prog} --help)")

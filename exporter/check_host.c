@@ -1,0 +1,857 @@
+/* The --check table for a hypervisor. Each check reads the collection only; the fixes are the
+ * user's runbook's commands and config lines (seed, alerts/runbooks/) with this host's PCI
+ * addresses, kernels and VM ids filled in. */
+#include <stdio.h>
+#include <string.h>
+
+#include "check_common.h"
+#include "check_host.h"
+#include "check_read.h"
+#include "parse.h"
+
+/* VFs the fixes ask for when nothing says how many are intended: the runbook's count. */
+#define RUNBOOK_VFS 7
+
+static double
+pf_number(const struct expo *e, const char *family, const char *bdf, double dflt)
+{
+	double v;
+	return check_value(e, family, "pci_address", bdf, &v) ? v : dflt;
+}
+
+/* The VF count for config lines: intended, else enabled, else the runbook's. */
+static unsigned
+wanted_vfs(const struct expo *e, const char *bdf)
+{
+	double v = pf_number(e, "gpu_sriov_vfs_expected", bdf, -1);
+	if (v <= 0)
+		v = pf_number(e, "gpu_sriov_vfs_enabled", bdf, -1);
+	return v > 0 && v < 65536 ? (unsigned)v : RUNBOOK_VFS;
+}
+
+/* The runbook's command line for the intended driver (strongtz/i915-sriov-dkms README for xe).
+ * max_vfs keeps the command line's ceiling when it has one, else the count the PF should have. */
+static void
+fix_grub(const struct expo *e, const struct check_driver *d, struct check_result *r)
+{
+	struct check_list pfs;
+	char param[32];
+	uint64_t vfs = RUNBOOK_VFS;
+	const char *device = "<device id>";
+
+	check_list(e, "gpu_sriov_pf_info", &pfs);
+	if (pfs.n > 0) {
+		vfs = wanted_vfs(e, check_label(&pfs.v[0], "pci_address"));
+		device = check_label(&pfs.v[0], "device");
+	}
+	(void)snprintf(param, sizeof(param), "%s.max_vfs", d->intended);
+	const char *ceiling = check_cmdline(e, param);
+	uint64_t n;
+	if (ceiling != NULL && parse_u64(ceiling, 10, 65535, &n) == 0 && n > 0)
+		vfs = n;
+	if (strcmp(d->intended, "xe") == 0)
+		check_fix(r,
+			  "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on iommu=pt xe.max_vfs=%llu "
+			  "xe.force_probe=%s module_blacklist=i915\" in /etc/default/grub, then "
+			  "update-grub and reboot (systemd-boot: /etc/kernel/cmdline, then "
+			  "proxmox-boot-tool refresh)",
+			  (unsigned long long)vfs, device);
+	else
+		check_fix(r,
+			  "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on iommu=pt i915.enable_guc=3 "
+			  "i915.max_vfs=%llu module_blacklist=xe\" in /etc/default/grub, then "
+			  "update-grub and reboot (systemd-boot: /etc/kernel/cmdline, then "
+			  "proxmox-boot-tool refresh)",
+			  (unsigned long long)vfs);
+	check_list_free(&pfs);
+}
+
+/* sysfsutils path of a PF's sriov_numvfs: the runbook's form for a root-bus device, the bus link
+ * otherwise (the real path of a device behind bridges is not in the collection). */
+static void
+numvfs_path(const char *bdf, char *buf, size_t size)
+{
+	if (strncmp(bdf, "0000:00:", 8) == 0)
+		(void)snprintf(buf, size, "devices/pci0000:00/%s/sriov_numvfs", bdf);
+	else
+		(void)snprintf(buf, size, "bus/pci/devices/%s/sriov_numvfs", bdf);
+}
+
+static void
+iommu_eval(const struct expo *e, struct check_result *r)
+{
+	struct check_driver d;
+	struct check_list types, groups, pfs;
+	double on = 0, units = 0, ngroups = 0;
+	bool translated = false, identity = false;
+
+	if (check_collector_unusable(e, "iommu", r))
+		return;
+	check_driver(e, &d);
+	(void)check_value(e, "gpu_sriov_iommu_enabled", NULL, NULL, &on);
+	(void)check_value(e, "gpu_sriov_iommu_units", NULL, NULL, &units);
+	(void)check_value(e, "gpu_sriov_iommu_groups", NULL, NULL, &ngroups);
+	if (on != 1) {
+		check_set(r, CHECK_FAIL,
+			  "no active IOMMU (%.0f units, %.0f groups): VT-d is off in the BIOS or "
+			  "intel_iommu=on is missing, so no VF can be passed to a VM",
+			  units, ngroups);
+		check_fix(r, "enable Intel VT-d in the BIOS");
+		fix_grub(e, &d, r);
+		return;
+	}
+	check_set(r, CHECK_PASS, "on (%.0f units, %.0f groups)", units, ngroups);
+	/* Debian's kernels leave the iGPU out of the IOMMU unless intel_iommu=on is given. */
+	check_list(e, "gpu_sriov_pf_info", &pfs);
+	check_list(e, "gpu_sriov_device_iommu_group_size", &groups);
+	for (size_t i = 0; i < pfs.n; i++) {
+		const char *bdf = check_label(&pfs.v[i], "pci_address");
+		bool grouped = false;
+		for (size_t j = 0; j < groups.n && !grouped; j++)
+			grouped = strcmp(check_label(&groups.v[j], "pci_address"), bdf) == 0;
+		if (!grouped && check_collector(e, "sriov") == CHECK_COLLECTOR_OK) {
+			check_raise(r, CHECK_FAIL);
+			check_add(r, "the PF %s is in no IOMMU group (the iGPU is left out without "
+				     "intel_iommu=on)", bdf);
+		}
+	}
+	check_list_free(&groups);
+	check_list_free(&pfs);
+	check_list(e, "gpu_sriov_iommu_default_domain_info", &types);
+	for (size_t i = 0; i < types.n; i++) {
+		const char *t = check_label(&types.v[i], "type");
+		if (strcmp(t, "identity") == 0)
+			identity = true;
+		else if (strcmp(t, "DMA") == 0 || strcmp(t, "DMA-FQ") == 0)
+			translated = true;
+	}
+	check_list_free(&types);
+	if (translated) {
+		check_raise(r, CHECK_WARN);
+		check_add(r, "DMA of every device is translated (default domain DMA/DMA-FQ); the "
+			     "runbook uses iommu=pt, which costs the host's own devices nothing");
+	} else if (identity) {
+		check_add(r, "passthrough mode (iommu=pt)");
+	} else {
+		check_raise(r, CHECK_WARN);
+		check_add(r, "default domain type not readable, so iommu=pt could not be checked");
+	}
+	if (r->status != CHECK_PASS)
+		fix_grub(e, &d, r);
+}
+
+/* Appends "name=value" (or "name") to the detail's list of present parameters. */
+static void
+note_param(struct buf *b, const char *name, const char *value)
+{
+	buf_printf(b, "%s%s%s%s", b->len > 0 ? " " : "", name, value[0] != '\0' ? "=" : "", value);
+}
+
+static void
+cmdline_eval(const struct expo *e, struct check_result *r)
+{
+	struct check_driver d;
+	struct buf present = BUF_INIT, missing = BUF_INIT;
+	enum check_status worst = CHECK_PASS;
+	char name[32];
+	uint64_t n;
+	double v;
+
+	if (check_collector_unusable(e, "kernel", r))
+		return;
+	check_driver(e, &d);
+	const char *drv = d.intended;
+	const char *other = strcmp(drv, "xe") == 0 ? "i915" : "xe";
+
+	const char *iommu = check_cmdline(e, "intel_iommu");
+	if (iommu != NULL && check_list_has(iommu, "on")) {
+		note_param(&present, "intel_iommu", iommu);
+	} else {
+		note_param(&missing, "intel_iommu=on", "");
+		worst = CHECK_FAIL;
+	}
+	(void)snprintf(name, sizeof(name), "%s.max_vfs", drv);
+	const char *max_vfs = check_cmdline(e, name);
+	if (max_vfs != NULL && parse_u64(max_vfs, 10, 65535, &n) == 0 && n > 0) {
+		note_param(&present, name, max_vfs);
+	} else {
+		/* Set elsewhere (modprobe.d) is as good: the PF then offers VFs. */
+		struct check_list pfs;
+		bool offered = false;
+		check_list(e, "gpu_sriov_vfs_supported", &pfs);
+		for (size_t i = 0; i < pfs.n; i++)
+			offered = offered || pfs.v[i].value > 0;
+		check_list_free(&pfs);
+		if (!offered) {
+			note_param(&missing, name, max_vfs != NULL ? max_vfs : "");
+			worst = CHECK_FAIL;
+		}
+	}
+	if (strcmp(drv, "i915") == 0) {
+		const char *guc = check_cmdline(e, "i915.enable_guc");
+		int64_t g;
+		struct expo_label m[] = {{"module", "i915"}, {"param", "enable_guc"}};
+		if (guc != NULL && parse_i64(guc, 10, -1, 1000, &g) == 0 && g > 0 && (g & 1) != 0) {
+			note_param(&present, "i915.enable_guc", guc);
+		} else if (!(expo_value(e, "gpu_sriov_module_param", m, 2, &v) && v > 0 &&
+			     ((long)v & 1) != 0)) {
+			note_param(&missing, "i915.enable_guc=3", "");
+			worst = CHECK_FAIL;
+		}
+	} else {
+		const char *probe = check_cmdline(e, "xe.force_probe");
+		if (probe != NULL) {
+			note_param(&present, "xe.force_probe", probe);
+		} else {
+			note_param(&missing, "xe.force_probe=<device id>", "");
+			if (worst < CHECK_WARN)
+				worst = CHECK_WARN;
+		}
+	}
+	const char *blacklist = check_cmdline(e, "module_blacklist");
+	if (blacklist != NULL && check_list_has(blacklist, other)) {
+		note_param(&present, "module_blacklist", blacklist);
+	} else {
+		note_param(&missing, "module_blacklist", other);
+		if (worst < CHECK_WARN)
+			worst = CHECK_WARN;
+	}
+	if (missing.len == 0) {
+		check_set(r, CHECK_PASS, "%s (for %s)", present.data, drv);
+	} else {
+		check_set(r, worst, "missing for %s: %s", drv, missing.data);
+		if (present.len > 0)
+			check_add(r, "present: %s", present.data);
+		fix_grub(e, &d, r);
+	}
+	buf_free(&present);
+	buf_free(&missing);
+}
+
+static bool
+module_loaded(const struct expo *e, const char *module)
+{
+	double v;
+	return check_value(e, "gpu_sriov_module_loaded", "module", module, &v) && v == 1;
+}
+
+static void
+other_driver_eval(const struct expo *e, struct check_result *r)
+{
+	struct check_driver d;
+
+	if (check_collector_unusable(e, "module", r))
+		return;
+	check_driver(e, &d);
+	const char *other = strcmp(d.intended, "xe") == 0 ? "i915" : "xe";
+	const char *blacklist = check_cmdline(e, "module_blacklist");
+	bool listed = blacklist != NULL && check_list_has(blacklist, other);
+
+	if (d.name != NULL && strcmp(d.name, other) == 0) {
+		check_set(r, CHECK_FAIL,
+			  "the GPU runs on %s (%s), but the set-up is for %s (%s.max_vfs): %s took "
+			  "the GPU",
+			  other, d.from, d.intended, d.intended, other);
+	} else if (module_loaded(e, other)) {
+		check_set(r, CHECK_WARN,
+			  "%s is loaded (not bound to the GPU now): a rebind or reboot can let it take "
+			  "the GPU from %s",
+			  other, d.intended);
+	} else if (!listed) {
+		check_set(r, CHECK_WARN,
+			  "%s is not loaded, but not blacklisted on the command line either: a kernel "
+			  "update can let it take the GPU from %s",
+			  other, d.intended);
+	} else {
+		check_set(r, CHECK_PASS, "%s is blacklisted (module_blacklist=%s) and not loaded",
+			  other, blacklist);
+		return;
+	}
+	check_fix(r, "add module_blacklist=%s to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, "
+		     "then update-grub and reboot",
+		  other);
+}
+
+static void
+fix_dkms_running(const struct expo *e, struct check_result *r)
+{
+	const char *kver = check_running_kernel(e);
+	if (kver == NULL)
+		kver = "$(uname -r)";
+	check_fix(r, "apt install proxmox-headers-%s && dkms autoinstall -k %s && "
+		     "update-initramfs -u -k %s, then reboot",
+		  kver, kver, kver);
+}
+
+static void
+fix_dkms_install(struct check_result *r)
+{
+	check_fix(r, "apt install build-essential dkms proxmox-headers-$(uname -r), download the "
+		     "current .deb from https://github.com/strongtz/i915-sriov-dkms/releases and "
+		     "dpkg -i i915-sriov-dkms_*.deb, then reboot");
+}
+
+/* Whether an SR-IOV DKMS module is installed for the running kernel. */
+static bool
+dkms_ready_running(const struct expo *e)
+{
+	struct check_list l;
+	bool ready = false;
+	const char *running = check_running_kernel(e);
+
+	check_list(e, "gpu_sriov_dkms_ready", &l);
+	for (size_t i = 0; i < l.n && running != NULL; i++) {
+		if (l.v[i].value == 1 && check_dkms_is_sriov(check_label(&l.v[i], "module")) &&
+		    strcmp(check_label(&l.v[i], "kernel"), running) == 0)
+			ready = true;
+	}
+	check_list_free(&l);
+	return ready;
+}
+
+static void
+module_eval(const struct expo *e, struct check_result *r)
+{
+	struct check_driver d;
+
+	if (check_collector_unusable(e, "module", r))
+		return;
+	check_driver(e, &d);
+	if (d.name == NULL || !d.loaded) {
+		check_set(r, CHECK_FAIL, "neither i915 nor xe is loaded");
+		if (dkms_ready_running(e))
+			check_fix(r, "modprobe %s (the DKMS build is installed for this kernel; "
+				     "dmesg | grep %s if it fails)",
+				  d.intended, d.intended);
+		else if (d.dkms_sriov)
+			fix_dkms_running(e, r);
+		else
+			fix_dkms_install(r);
+		return;
+	}
+	bool xe = strcmp(d.name, "xe") == 0;
+	if (d.sriov_capable) {
+		check_set(r, CHECK_PASS, "%s loaded with max_vfs (%s)", d.name,
+			  d.out_of_tree ? "out-of-tree DKMS build" : "in-tree");
+		return;
+	}
+	if (xe) {
+		check_set(r, CHECK_FAIL, "xe is loaded without max_vfs: this kernel's xe has no "
+					 "SR-IOV PF support");
+		check_fix(r, "boot a kernel >= 6.18, or install i915-sriov-dkms and blacklist xe");
+		return;
+	}
+	check_set(r, CHECK_FAIL,
+		  "the stock i915 is loaded (no max_vfs parameter%s): the SR-IOV build is not "
+		  "installed for the running kernel, i915.max_vfs is ignored",
+		  d.out_of_tree ? "" : ", not out of tree");
+	if (d.dkms_sriov)
+		fix_dkms_running(e, r);
+	else
+		fix_dkms_install(r);
+}
+
+/* DKMS state name of module on kernel (the state set's member at 1), "" when none. */
+static const char *
+dkms_state(const struct check_list *states, const char *module, const char *kernel,
+	   const char **ret_version)
+{
+	for (size_t i = 0; i < states->n; i++) {
+		const struct expo_series *s = &states->v[i];
+		if (s->value == 1 && strcmp(check_label(s, "module"), module) == 0 &&
+		    strcmp(check_label(s, "kernel"), kernel) == 0) {
+			*ret_version = check_label(s, "version");
+			return check_label(s, "state");
+		}
+	}
+	*ret_version = "";
+	return "";
+}
+
+static bool
+dkms_failed(const struct expo *e, const char *module, const char *kernel, const char **ret_arch,
+	    const char **ret_version)
+{
+	struct check_list l;
+	bool failed = false;
+
+	check_list(e, "gpu_sriov_dkms_build_failed", &l);
+	for (size_t i = 0; i < l.n && !failed; i++) {
+		const struct expo_series *s = &l.v[i];
+		if (s->value == 1 && strcmp(check_label(s, "module"), module) == 0 &&
+		    strcmp(check_label(s, "kernel"), kernel) == 0) {
+			failed = true;
+			*ret_arch = check_label(s, "arch");
+			*ret_version = check_label(s, "version");
+		}
+	}
+	check_list_free(&l);
+	return failed;
+}
+
+/* Kernels the DKMS check looks at, with why. */
+struct dkms_kernel {
+	const char *kver;
+	const char *role;
+	enum check_status miss; /* status when the module is not ready for it */
+};
+
+static size_t
+dkms_kernels(const struct expo *e, struct dkms_kernel *k, size_t max)
+{
+	struct check_list l;
+	size_t n = 0;
+	const char *running = check_running_kernel(e);
+
+	if (running != NULL && n < max)
+		k[n++] = (struct dkms_kernel){running, "running", CHECK_FAIL};
+	/* The next boot's kernel if it is not the running one: a reboot would lose the VFs. The
+	 * system works until then, so a warning, as the GpuSriovDkmsNotReadyNextBoot alert. */
+	check_list(e, "gpu_sriov_kernel_boot_pin_info", &l);
+	for (size_t i = 0; i < l.n && n < max; i++) {
+		const char *kind = check_label(&l.v[i], "kind");
+		k[n++] = (struct dkms_kernel){check_label(&l.v[i], "release"),
+					      strcmp(kind, "pin") == 0 ? "pinned" : "next-boot",
+					      CHECK_WARN};
+	}
+	check_list_free(&l);
+	check_list(e, "gpu_sriov_installed_kernel_info", &l);
+	for (size_t i = 0; i < l.n && n < max; i++) {
+		if (strcmp(check_label(&l.v[i], "newest"), "true") == 0)
+			k[n++] = (struct dkms_kernel){check_label(&l.v[i], "release"), "newest",
+						      CHECK_WARN};
+	}
+	check_list_free(&l);
+	/* One line per kernel: the first role wins (running before pinned before newest). */
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < w && !dup; j++)
+			dup = strcmp(k[j].kver, k[i].kver) == 0;
+		if (!dup)
+			k[w++] = k[i];
+	}
+	return w;
+}
+
+static void
+dkms_one(const struct expo *e, const struct check_list *states, const char *module,
+	 const struct dkms_kernel *k, const char *ready_kver, struct check_result *r)
+{
+	double ready = 0;
+	struct expo_label m[] = {{"module", module}, {"kernel", k->kver}};
+	const char *version, *arch, *failed_version;
+
+	(void)expo_value(e, "gpu_sriov_dkms_ready", m, 2, &ready);
+	if (ready == 1) {
+		check_add(r, "%s installed for %s (%s)", module, k->kver, k->role);
+		return;
+	}
+	const char *state = dkms_state(states, module, k->kver, &version);
+	check_raise(r, k->miss);
+	check_add(r, "%s not installed for %s (%s kernel%s%s)", module, k->kver, k->role,
+		  state[0] != '\0' ? ", state " : ", not an installed kernel", state);
+	if (dkms_failed(e, module, k->kver, &arch, &failed_version)) {
+		check_add(r, "its build failed");
+		check_fix(r, "read /var/lib/dkms/%s/%s/%s/%s/log/make.log; upgrade %s or keep a "
+			     "working kernel with proxmox-boot-tool kernel pin %s",
+			  module, failed_version, k->kver, arch, module,
+			  ready_kver != NULL ? ready_kver : "<kver>");
+	} else if (strcmp(state, "broken") == 0) {
+		check_fix(r, "the source of %s %s is gone: reinstall the package (dpkg -i "
+			     "%s_%s_amd64.deb), then dkms autoinstall -k %s",
+			  module, version, module, version, k->kver);
+	} else if (strcmp(state, "built") == 0) {
+		check_fix(r, "dkms install %s/%s -k %s && update-initramfs -u -k %s", module,
+			  version, k->kver, k->kver);
+	} else {
+		check_fix(r, "apt install proxmox-headers-%s && dkms autoinstall -k %s && "
+			     "update-initramfs -u -k %s",
+			  k->kver, k->kver, k->kver);
+	}
+	if (ready_kver != NULL && k->miss == CHECK_FAIL)
+		check_fix(r, "if this %s release does not support %s, boot %s, which has it "
+			     "(proxmox-boot-tool kernel pin %s)",
+			  module, k->kver, ready_kver, ready_kver);
+}
+
+static void
+dkms_eval(const struct expo *e, struct check_result *r)
+{
+	struct check_driver d;
+	struct check_list ready, states;
+	struct dkms_kernel k[8];
+	const char *modules[4];
+	size_t nmod = 0;
+
+	if (check_collector_unusable(e, "dkms", r))
+		return;
+	check_driver(e, &d);
+	check_list(e, "gpu_sriov_dkms_ready", &ready);
+	for (size_t i = 0; i < ready.n; i++) {
+		const char *m = check_label(&ready.v[i], "module");
+		bool seen = false;
+		for (size_t j = 0; j < nmod && !seen; j++)
+			seen = strcmp(modules[j], m) == 0;
+		if (!seen && check_dkms_is_sriov(m) && nmod < sizeof(modules) / sizeof(modules[0]))
+			modules[nmod++] = m;
+	}
+	if (nmod == 0) {
+		if (d.name != NULL && strcmp(d.name, "xe") == 0 && !d.out_of_tree && d.sriov_capable) {
+			check_set(r, CHECK_PASS, "not needed: the in-tree xe has SR-IOV");
+		} else if (d.sriov_capable && d.out_of_tree) {
+			/* Built by hand (make install): works now, gone after the next kernel update. */
+			check_set(r, CHECK_WARN, "the loaded %s is an out-of-tree SR-IOV build that DKMS "
+						 "does not manage: no kernel update will rebuild it",
+				  d.name);
+			fix_dkms_install(r);
+		} else {
+			check_set(r, CHECK_FAIL, "no SR-IOV DKMS module (i915-sriov-dkms) is installed "
+						 "for any kernel");
+			fix_dkms_install(r);
+		}
+		check_list_free(&ready);
+		return;
+	}
+	size_t nk = dkms_kernels(e, k, sizeof(k) / sizeof(k[0]));
+	check_list(e, "gpu_sriov_dkms_module_state", &states);
+	for (size_t m = 0; m < nmod; m++) {
+		/* A kernel the module is ready for, to offer when the running one has none. */
+		const char *ready_kver = NULL;
+		for (size_t i = 0; i < ready.n && ready_kver == NULL; i++) {
+			if (ready.v[i].value == 1 &&
+			    strcmp(check_label(&ready.v[i], "module"), modules[m]) == 0)
+				ready_kver = check_label(&ready.v[i], "kernel");
+		}
+		for (size_t i = 0; i < nk; i++)
+			dkms_one(e, &states, modules[m], &k[i], ready_kver, r);
+	}
+	if (nk == 0)
+		check_set(r, CHECK_WARN, "not checked: the running and installed kernels are unknown");
+	check_list_free(&states);
+	check_list_free(&ready);
+}
+
+/* For the sriov-collector checks: a warning when there is nothing to look at. */
+static bool
+no_pf(const struct expo *e, struct check_list *pfs, struct check_result *r)
+{
+	if (check_collector_unusable(e, "sriov", r))
+		return true;
+	check_list(e, "gpu_sriov_pf_info", pfs);
+	if (pfs->n > 0)
+		return false;
+	check_list_free(pfs);
+	check_set(r, CHECK_WARN, "not checked: no SR-IOV GPU PF found (see the PF driver check)");
+	return true;
+}
+
+static void
+pf_driver_eval(const struct expo *e, struct check_result *r)
+{
+	struct check_driver d;
+	struct check_list pfs, assigned;
+
+	if (check_collector_unusable(e, "sriov", r))
+		return;
+	check_driver(e, &d);
+	check_list(e, "gpu_sriov_pf_info", &pfs);
+	if (pfs.n == 0) {
+		check_set(r, CHECK_FAIL,
+			  "no SR-IOV GPU PF found (no display function with sriov_totalvfs): the "
+			  "GPU driver is not loaded, or SR-IOV is off in the BIOS");
+		check_fix(r, "enable VT-d and SR-IOV in the BIOS; see the module and DKMS checks");
+		check_list_free(&pfs);
+		return;
+	}
+	check_list(e, "gpu_sriov_vm_pf_assigned", &assigned);
+	for (size_t i = 0; i < pfs.n; i++) {
+		const char *bdf = check_label(&pfs.v[i], "pci_address");
+		const char *drv = check_label(&pfs.v[i], "driver");
+		if (pf_number(e, "gpu_sriov_pf_driver_ok", bdf, 0) == 1) {
+			check_add(r, "%s on %s", bdf, drv);
+			continue;
+		}
+		check_raise(r, CHECK_FAIL);
+		check_add(r, "%s is %s%s: VFs need the PF on i915 or xe", bdf,
+			  drv[0] != '\0' ? "on " : "unbound", drv);
+		for (size_t j = 0; j < assigned.n; j++) {
+			if (strcmp(check_label(&assigned.v[j], "pci_address"), bdf) == 0)
+				check_fix(r, "qm stop %s", check_label(&assigned.v[j], "vmid"));
+		}
+		if (drv[0] != '\0')
+			check_fix(r, "echo %s > /sys/bus/pci/drivers/%s/unbind", bdf, drv);
+		check_fix(r, "echo %s > /sys/bus/pci/drivers/%s/bind", bdf, d.intended);
+	}
+	check_list_free(&assigned);
+	check_list_free(&pfs);
+}
+
+static void
+vfs_eval(const struct expo *e, struct check_result *r)
+{
+	struct check_list pfs;
+
+	if (no_pf(e, &pfs, r))
+		return;
+	for (size_t i = 0; i < pfs.n; i++) {
+		const char *bdf = check_label(&pfs.v[i], "pci_address");
+		double on = pf_number(e, "gpu_sriov_vfs_enabled", bdf, 0);
+		double want = pf_number(e, "gpu_sriov_vfs_expected", bdf, -1);
+		double offered = pf_number(e, "gpu_sriov_vfs_supported", bdf, 0);
+		if (want < 0 && on > 0) {
+			check_add(r, "%s: %.0f VFs (intended count unknown, see the persistence check)",
+				  bdf, on);
+			continue;
+		}
+		if (on == want && on > 0) {
+			check_add(r, "%s: %.0f of %.0f intended VFs", bdf, on, want);
+			continue;
+		}
+		if (on > want) {
+			check_raise(r, CHECK_WARN);
+			check_add(r, "%s: %.0f VFs, more than the %.0f intended", bdf, on, want);
+			continue;
+		}
+		unsigned target = want > 0 ? (unsigned)want : RUNBOOK_VFS;
+		check_raise(r, CHECK_FAIL);
+		if (want < 0)
+			check_add(r, "%s: no VFs", bdf);
+		else if (want == 0)
+			check_add(r, "%s: no VFs, and the intended count is 0", bdf);
+		else
+			check_add(r, "%s: %.0f of %.0f intended VFs", bdf, on, want);
+		if (offered < target) {
+			check_add(r, "the PF offers %.0f (sriov_totalvfs: stock i915 or max_vfs unset, "
+				     "see the module and command line checks)",
+				  offered);
+			continue;
+		}
+		if (pf_number(e, "gpu_sriov_pf_driver_ok", bdf, 0) != 1) {
+			check_add(r, "the PF is not on its driver (see the PF driver check)");
+			continue;
+		}
+		if (on > 0)
+			check_fix(r, "echo 0 > /sys/bus/pci/devices/%s/sriov_numvfs", bdf);
+		check_fix(r, "echo %u > /sys/bus/pci/devices/%s/sriov_numvfs", target, bdf);
+	}
+	check_list_free(&pfs);
+}
+
+static void
+persist_eval(const struct expo *e, struct check_result *r)
+{
+	struct check_list pfs, sources;
+	char path[96];
+
+	if (no_pf(e, &pfs, r))
+		return;
+	check_list(e, "gpu_sriov_vfs_expected_source_info", &sources);
+	for (size_t i = 0; i < pfs.n; i++) {
+		const char *bdf = check_label(&pfs.v[i], "pci_address");
+		const char *source = NULL;
+		for (size_t j = 0; j < sources.n && source == NULL; j++) {
+			if (strcmp(check_label(&sources.v[j], "pci_address"), bdf) == 0)
+				source = check_label(&sources.v[j], "source");
+		}
+		if (source != NULL && strcmp(source, "flag") != 0) {
+			check_add(r, "%s: %.0f VFs from %s", bdf,
+				  pf_number(e, "gpu_sriov_vfs_expected", bdf, 0), source);
+			continue;
+		}
+		check_raise(r, CHECK_WARN);
+		if (source != NULL)
+			check_add(r, "%s: the count comes only from --sriov.expected-vfs; nothing "
+				     "re-creates the VFs at boot",
+				  bdf);
+		else
+			check_add(r, "%s: no sysfs.conf, tmpfiles.d or udev line sets sriov_numvfs; "
+				     "the VFs will not come back after a reboot",
+				  bdf);
+		numvfs_path(bdf, path, sizeof(path));
+		check_fix(r, "apt install sysfsutils && echo '%s = %u' >> /etc/sysfs.conf", path,
+			  wanted_vfs(e, bdf));
+	}
+	check_list_free(&sources);
+	check_list_free(&pfs);
+}
+
+/* Proxmox checks: false (r set) when there is nothing to look at. */
+static bool
+proxmox_usable(const struct expo *e, struct check_result *r)
+{
+	double n;
+
+	if (check_collector_unusable(e, "proxmox", r))
+		return false;
+	if (!check_value(e, "gpu_sriov_vms_configured", NULL, NULL, &n)) {
+		check_set(r, CHECK_PASS, "no Proxmox VE VM configs on this host");
+		return false;
+	}
+	return true;
+}
+
+/* The hostpciN key of vmid that names bdf, "hostpci0" when not found. */
+static const char *
+hostpci_key(const struct check_list *hostpci, const char *vmid, const char *bdf)
+{
+	for (size_t i = 0; i < hostpci->n; i++) {
+		if (strcmp(check_label(&hostpci->v[i], "vmid"), vmid) == 0 &&
+		    strcmp(check_label(&hostpci->v[i], "pci_address"), bdf) == 0)
+			return check_label(&hostpci->v[i], "hostpci");
+	}
+	return "hostpci0";
+}
+
+static void
+pf_vm_eval(const struct expo *e, struct check_result *r)
+{
+	struct check_list assigned, hostpci, vfs;
+	double n = 0;
+
+	if (!proxmox_usable(e, r))
+		return;
+	(void)check_value(e, "gpu_sriov_vms_configured", NULL, NULL, &n);
+	check_list(e, "gpu_sriov_vm_pf_assigned", &assigned);
+	if (assigned.n == 0) {
+		check_set(r, CHECK_PASS, "%.0f VM config%s, none passes a PF", n, n == 1 ? "" : "s");
+		check_list_free(&assigned);
+		return;
+	}
+	check_list(e, "gpu_sriov_vm_hostpci_info", &hostpci);
+	check_list(e, "gpu_sriov_vf_info", &vfs);
+	const char *free_vf = NULL;
+	for (size_t i = 0; i < vfs.n && free_vf == NULL; i++) {
+		if (check_label(&vfs.v[i], "vmid")[0] == '\0')
+			free_vf = check_label(&vfs.v[i], "pci_address");
+	}
+	r->status = CHECK_FAIL;
+	for (size_t i = 0; i < assigned.n; i++) {
+		const char *vmid = check_label(&assigned.v[i], "vmid");
+		const char *bdf = check_label(&assigned.v[i], "pci_address");
+		const char *key = hostpci_key(&hostpci, vmid, bdf);
+		check_add(r, "VM %s passes the PF %s (%s): starting it moves the PF to vfio-pci and "
+			     "disables every VF",
+			  vmid, bdf, key);
+		if (free_vf != NULL)
+			check_fix(r, "qm set %s -%s %s,pcie=1", vmid, key, free_vf);
+		else
+			check_fix(r, "qm set %s -delete %s", vmid, key);
+	}
+	check_list_free(&vfs);
+	check_list_free(&hostpci);
+	check_list_free(&assigned);
+}
+
+/* Whether bdf is a VF: one the sriov collector lists, or (VFs not enabled now) another function
+ * of a PF's slot, as the runbook's 00:02.1-00:02.7 are of 00:02.0. */
+static bool
+is_vf(const struct check_list *vfs, const struct check_list *pfs, const char *bdf)
+{
+	for (size_t i = 0; i < vfs->n; i++) {
+		if (strcmp(check_label(&vfs->v[i], "pci_address"), bdf) == 0)
+			return true;
+	}
+	for (size_t i = 0; i < pfs->n; i++) {
+		const char *pf = check_label(&pfs->v[i], "pci_address");
+		size_t slot = strlen(pf) > 2 ? strlen(pf) - 2 : 0; /* "DDDD:BB:DD" before ".F" */
+		if (slot > 0 && strncmp(pf, bdf, slot) == 0 && bdf[slot] == '.' && strcmp(pf, bdf) != 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+vm_q35_eval(const struct expo *e, struct check_result *r)
+{
+	struct check_list hostpci, vfs, pfs;
+	size_t with_vf = 0;
+	const char *last_vm = "";
+
+	if (!proxmox_usable(e, r))
+		return;
+	check_list(e, "gpu_sriov_vm_hostpci_info", &hostpci);
+	check_list(e, "gpu_sriov_vf_info", &vfs);
+	check_list(e, "gpu_sriov_pf_info", &pfs);
+	for (size_t i = 0; i < hostpci.n; i++) {
+		const struct expo_series *s = &hostpci.v[i];
+		const char *vmid = check_label(s, "vmid");
+		const char *bdf = check_label(s, "pci_address");
+		const char *machine = check_label(s, "machine");
+		/* One verdict per VM: its entries are adjacent in the sorted collection. */
+		if (strcmp(vmid, last_vm) == 0 || !is_vf(&vfs, &pfs, bdf))
+			continue;
+		last_vm = vmid;
+		with_vf++;
+		if (strstr(machine, "q35") != NULL)
+			continue;
+		check_raise(r, CHECK_FAIL);
+		check_add(r, "VM %s (%s) takes the VF %s with machine type %s; PCIe passthrough "
+			     "needs q35",
+			  vmid, check_label(s, "name"), bdf, machine);
+		check_fix(r, "qm stop %s && qm set %s -machine q35 && qm start %s", vmid, vmid, vmid);
+	}
+	if (r->status == CHECK_PASS && with_vf == 0)
+		check_set(r, CHECK_PASS, "no VM config takes a VF");
+	else if (r->status == CHECK_PASS)
+		check_set(r, CHECK_PASS, "%zu VM%s take%s VFs, all on q35", with_vf,
+			  with_vf == 1 ? "" : "s", with_vf == 1 ? "s" : "");
+	check_list_free(&pfs);
+	check_list_free(&vfs);
+	check_list_free(&hostpci);
+}
+
+static void
+iommu_groups_eval(const struct expo *e, struct check_result *r)
+{
+	struct check_list groups, pfs;
+
+	if (no_pf(e, &pfs, r))
+		return;
+	check_list_free(&pfs);
+	check_list(e, "gpu_sriov_device_iommu_group_size", &groups);
+	if (groups.n == 0) {
+		check_set(r, CHECK_WARN, "not checked: no GPU function is in an IOMMU group (see the "
+					 "IOMMU check)");
+		check_list_free(&groups);
+		return;
+	}
+	for (size_t i = 0; i < groups.n; i++) {
+		if (groups.v[i].value <= 1)
+			continue;
+		check_raise(r, CHECK_WARN);
+		check_add(r, "%s shares its IOMMU group with %.0f other devices: passing it to a VM "
+			     "takes them too",
+			  check_label(&groups.v[i], "pci_address"), groups.v[i].value - 1);
+	}
+	if (r->status == CHECK_PASS)
+		check_set(r, CHECK_PASS, "%zu GPU function%s, each in an IOMMU group of its own",
+			  groups.n, groups.n == 1 ? "" : "s");
+	else
+		check_fix(r, "enable ACS/ARI in the BIOS if it has the options; do not pass a "
+			     "function whose group holds other devices");
+	check_list_free(&groups);
+}
+
+static const struct check_desc host_checks[] = {
+	{"kernel", "Kernel version", check_kernel_eval},
+	{"iommu", "IOMMU on, passthrough mode", iommu_eval},
+	{"cmdline", "Kernel command line", cmdline_eval},
+	{"other_driver", "Competing GPU driver kept off", other_driver_eval},
+	{"module", "SR-IOV GPU driver loaded", module_eval},
+	{"guc", "GuC submission", check_guc_host_eval},
+	{"dkms", "DKMS build for running and next kernels", dkms_eval},
+	{"pf_driver", "PF bound to its GPU driver", pf_driver_eval},
+	{"vfs", "VFs present as intended", vfs_eval},
+	{"vfs_persist", "VF count persisted across reboots", persist_eval},
+	{"pf_vm", "PF not assigned to a VM", pf_vm_eval},
+	{"vm_q35", "VMs with a VF use machine type q35", vm_q35_eval},
+	{"iommu_groups", "GPU functions isolated in IOMMU groups", iommu_groups_eval},
+};
+
+const struct check_desc *
+check_host_table(size_t *ret_n)
+{
+	*ret_n = sizeof(host_checks) / sizeof(host_checks[0]);
+	return host_checks;
+}
