@@ -180,6 +180,22 @@ check_driver(const struct expo *e, struct check_driver *ret)
 	ret->out_of_tree = module_flag(e, "gpu_sriov_module_out_of_tree", ret->name);
 }
 
+double
+check_pf_value(const struct expo *e, const char *family, const char *bdf, double dflt)
+{
+	double v;
+	return check_value(e, family, "pci_address", bdf, &v) ? v : dflt;
+}
+
+unsigned
+check_wanted_vfs(const struct expo *e, const char *bdf)
+{
+	double v = check_pf_value(e, "gpu_sriov_vfs_expected", bdf, -1);
+	if (v <= 0)
+		v = check_pf_value(e, "gpu_sriov_vfs_enabled", bdf, -1);
+	return v > 0 && v < 65536 ? (unsigned)v : CHECK_RUNBOOK_VFS;
+}
+
 const char *
 check_running_kernel(const struct expo *e)
 {

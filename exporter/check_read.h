@@ -62,6 +62,14 @@ void check_driver(const struct expo *e, struct check_driver *ret);
 /* True for a DKMS module that provides SR-IOV (i915-sriov-dkms and its forks). */
 bool check_dkms_is_sriov(const char *module);
 
+/* VFs the fixes ask for when nothing says how many are intended: the runbook's count. */
+#define CHECK_RUNBOOK_VFS 7
+
+/* Value of family for the PCI function bdf (label pci_address), dflt when there is none. */
+double check_pf_value(const struct expo *e, const char *family, const char *bdf, double dflt);
+/* The VF count for config lines: intended, else enabled, else CHECK_RUNBOOK_VFS. */
+unsigned check_wanted_vfs(const struct expo *e, const char *bdf);
+
 /* Release of the running kernel (gpu_sriov_kernel_info), NULL when unknown. */
 const char *check_running_kernel(const struct expo *e);
 
