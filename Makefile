@@ -63,6 +63,7 @@ $(BUILD)/obj/exporter/version.o: EXTRA_CFLAGS = -DVERSION='"$(VERSION)"' -DREVIS
 $(BUILD)/obj/exporter/version.o: $(wildcard .git/HEAD .git/index) VERSION
 
 $(BUILD)/libexporter.a: $(LIB_OBJ)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BIN): $(BUILD)/obj/exporter/main.o $(BUILD)/libexporter.a
