@@ -24,7 +24,8 @@ verify() {
 	[ $rc -eq 0 ] && [ ! -s "$WORK/verify.out" ] || { cat "$WORK/verify.out"; return 1; }
 }
 check "systemd-analyze verify service" verify "$WORK/units/gpu-sriov-exporter.service"
-check "systemd-analyze verify socket + drop-in" verify "$WORK/units/gpu-sriov-exporter.socket"
+check "systemd-analyze verify socket + service with its drop-in" verify "$WORK/units/gpu-sriov-exporter.socket" \
+	"$WORK/units/gpu-sriov-exporter.service"
 score=$(systemd-analyze security --offline=true --no-pager \
 	"$WORK/units/gpu-sriov-exporter.service" 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
 echo "     systemd-analyze security exposure: ${score:-unknown}"
