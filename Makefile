@@ -313,6 +313,7 @@ readme-metrics:
 
 docs-check:
 	@sh tests/tools/metrics-doc.sh --check README.md
+	@sh tests/tools/readme-alerts.sh README.md alerts/gpu-sriov.rules.yml
 
 checksrc:
 	@sh tests/tools/checksrc.sh
