@@ -69,14 +69,9 @@ for dir in "$fixtures"/*/; do
 	extra=""
 	[ -f "$dir/args" ] && extra=$(cat "$dir/args")
 	golden="$dir/check.txt"
-	if [ -f "$dir/devices" ]; then
-		rm -rf "$WORK/scenario"
-		cp -a "$dir" "$WORK/scenario"
-		if ! make_devices "$WORK/scenario"; then
-			check "$scen: device nodes (mknod needs root)" false
-			continue
-		fi
-		dir="$WORK/scenario"
+	if ! dir=$(runnable_fixture "$dir"); then
+		check "$scen: device nodes (mknod needs root)" false
+		continue
 	fi
 	# shellcheck disable=SC2046,SC2086
 	"$bin" --check $(fixture_args "$dir") $extra >"$WORK/out.txt" 2>"$WORK/err.txt"

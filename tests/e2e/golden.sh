@@ -32,14 +32,8 @@ for dir in "$fixtures"/*/; do
 	extra=""
 	[ -f "$dir/args" ] && extra=$(cat "$dir/args")
 	golden="$dir/metrics.txt"
-	# Device nodes cannot live in git: run on a copy where they are real character devices.
-	if [ -f "$dir/devices" ]; then
-		rm -rf "$WORK/scenario"
-		cp -a "$dir" "$WORK/scenario"
-		if ! make_devices "$WORK/scenario"; then
-			echo "FAIL $name: cannot create device nodes (mknod needs root)"; fail=1; continue
-		fi
-		dir="$WORK/scenario"
+	if ! dir=$(runnable_fixture "$dir"); then
+		echo "FAIL $name: cannot create device nodes (mknod needs root)"; fail=1; continue
 	fi
 	# shellcheck disable=SC2046,SC2086
 	"$bin" --once $(fixture_args "$dir") $extra >"$WORK/once.raw" 2>"$WORK/once.log"

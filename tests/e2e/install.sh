@@ -178,17 +178,8 @@ check "B: ... and refuses a broken one (exit 2)" test $? -eq 2
 # password: both checkers accept it and the exporter serves with it.
 W="$WORK/pki"
 mkdir -p "$W"
-ossl() { openssl "$@" >>"$W/openssl.log" 2>&1; }
-ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$W/ca.key"
-ossl req -x509 -new -key "$W/ca.key" -subj /CN=test-ca -days 3650 -out "$W/ca.crt" \
-	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
-issue() { # issue NAME SAN EKU
-	ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$W/$1.key"
-	ossl req -new -key "$W/$1.key" -subj "/CN=$1" -out "$W/$1.csr"
-	printf 'subjectAltName=%s\nextendedKeyUsage=%s\n' "$2" "$3" >"$W/$1.ext"
-	ossl x509 -req -in "$W/$1.csr" -CA "$W/ca.crt" -CAkey "$W/ca.key" -CAcreateserial \
-		-days 3650 -extfile "$W/$1.ext" -out "$W/$1.crt"
-}
+. "$here/pki.sh"
+make_ca
 issue tls "IP:127.0.0.1" serverAuth
 issue client "DNS:prometheus.example" clientAuth
 hash=$(htpasswd -nbBC 5 "" s3cret | tr -d ':\n')

@@ -21,6 +21,18 @@ make_devices() {
 	done
 }
 
+# runnable_fixture DIR: prints the directory to run the exporter on: DIR itself or, when the
+# scenario lists device nodes (they cannot live in git), a copy in $WORK/scenario where they are
+# real character devices. Fails, printing nothing, when they cannot be made (mknod needs root).
+runnable_fixture() {
+	if [ ! -f "$1/devices" ]; then
+		echo "$1"
+		return 0
+	fi
+	rm -rf "$WORK/scenario" && cp -a "$1" "$WORK/scenario" && make_devices "$WORK/scenario" &&
+		echo "$WORK/scenario"
+}
+
 # Arguments that point the exporter at a fixture scenario directory.
 fixture_args() {
 	d=$1

@@ -22,18 +22,8 @@ has_header() { tr -d '\r' <"$WORK/h" | grep -qi "^$1:"; }
 start() { start_exporter "$bin" $(fixture_args "$fixture") "$@"; }
 
 # --- material: a CA, a server and two client certificates from it, and a self-signed rogue
-ossl() { openssl "$@" >>"$W/openssl.log" 2>&1; }
-newkey() { ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:"${2:-P-256}" -out "$W/$1.key"; }
-newkey ca
-ossl req -x509 -new -key "$W/ca.key" -subj /CN=test-ca -days 3650 -out "$W/ca.crt" \
-	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
-issue() { # issue NAME SAN EKU [CURVE]
-	newkey "$1" "${4:-P-256}"
-	ossl req -new -key "$W/$1.key" -subj "/CN=$1" -out "$W/$1.csr"
-	printf 'subjectAltName=%s\nextendedKeyUsage=%s\n' "$2" "$3" >"$W/$1.ext"
-	ossl x509 -req -in "$W/$1.csr" -CA "$W/ca.crt" -CAkey "$W/ca.key" -CAcreateserial \
-		-days 3650 -extfile "$W/$1.ext" -out "$W/$1.crt"
-}
+. "$here/pki.sh"
+make_ca
 issue server "IP:127.0.0.1,DNS:localhost" serverAuth
 issue server2 "IP:127.0.0.1,DNS:localhost" serverAuth
 # For the curve test: GnuTLS, like TLS 1.2 itself, also needs the certificate's curve in the
