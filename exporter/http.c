@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "auth.h"
-#include "gzip.h"
 #include "http.h"
 #include "log.h"
 #include "negotiate.h"
@@ -25,12 +24,12 @@
 #include "version.h"
 #include "xalloc.h"
 
-/* libmicrohttpd changed the handler's return type in 0.9.71; building against either must work. */
-#if MHD_VERSION >= 0x00097002
-typedef enum MHD_Result mhd_result;
-#else
-typedef int mhd_result;
+/* Shared bodies are handed over with a release callback that takes an argument (0.9.73; Debian 12
+ * has 0.9.75), which also postdates the handler's enum return type (0.9.71). */
+#if MHD_VERSION < 0x00097302
+#error "libmicrohttpd 0.9.73 or newer is needed"
 #endif
+typedef enum MHD_Result mhd_result;
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 #define DEFAULT_SCRAPE_TIMEOUT_S 10.0
@@ -219,12 +218,19 @@ scrape_deadline(struct MHD_Connection *conn)
 	return monotonic_ns() + (int64_t)((t - margin) * 1e9);
 }
 
+/* libmicrohttpd calls this when it is done with a response's body: the shared body's reference
+ * goes with it, on whichever thread sent the last byte. */
+static void
+release_body(void *cls)
+{
+	scrape_result_put(cls);
+}
+
 static mhd_result
 metrics(struct http_server *s, const struct web_state *st, struct MHD_Connection *conn)
 {
 	struct negotiation n;
-	struct buf b = BUF_INIT;
-	size_t len;
+	struct scrape_body body;
 	mhd_result r;
 
 	uint64_t now_inflight = atomic_fetch_add(&s->inflight, 1) + 1;
@@ -238,30 +244,21 @@ metrics(struct http_server *s, const struct web_state *st, struct MHD_Connection
 	}
 	negotiate_format(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
 			 &n);
-	(void)scraper_run(s->o.scraper, n.format, scrape_deadline(conn), &b);
-
-	const char *encoding = NULL;
-	if (negotiate_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						       MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
-		struct buf z = BUF_INIT;
-		if (gzip_compress(b.data, b.len, &z) == 0) {
-			buf_free(&b);
-			b = z;
-			encoding = "gzip";
-		}
-	}
-	char *body = buf_steal(&b, &len);
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	bool gzip = negotiate_gzip(
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+	scraper_get(s->o.scraper, n.format, gzip, scrape_deadline(conn), &body);
+	/* The body is shared and never written: libmicrohttpd only reads a buffer response. */
+	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
+		body.len, (void *)(uintptr_t)body.data, release_body, body.ref);
 	if (resp == NULL) {
-		free(body);
+		scrape_result_put(body.ref);
 		r = MHD_NO;
 		goto out;
 	}
 	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, n.content_type);
 	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-	if (encoding != NULL)
-		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
+	if (body.gzip)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	add_configured_headers(resp, st);
 	r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);

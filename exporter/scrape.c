@@ -2,26 +2,34 @@
  * thread-safe), and requests that arrive while a collection runs share the next one: each
  * request gets the result of a collection that started after it arrived, so nothing served is
  * older than the request, yet 16 concurrent scrapers cost about one collection, not 16 in a row.
- * Rendering happens outside the collection lock, once per format and result. */
+ * Rendering happens outside the collection lock, once per format and result, and so does gzip
+ * compression, once per format and result by the first request that asks for it: 16 clients
+ * share one body instead of each copying (and compressing) its own. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/time.h>
 #include <time.h>
 
+#include "gzip.h"
 #include "log.h"
 #include "scrape.h"
 #include "version.h"
 #include "xalloc.h"
 
+/* States of a body: made on first use, then read without the lock. */
+enum body_state { BODY_NONE, BODY_READY, BODY_FAILED };
+
 /* One collection, shared by every request that waited for it. */
-struct result {
+struct scrape_result {
 	atomic_uint refs;
 	size_t ok;
-	pthread_mutex_t lock; /* serialises rendering */
+	pthread_mutex_t lock; /* serialises rendering and compression */
 	struct expo *e;
-	struct buf body[2];   /* per enum expo_format, rendered on first use */
-	atomic_bool rendered[2]; /* set (release) once body[f] is final: then read without the lock */
+	/* [format][gzip]: per enum expo_format, identity or gzip. A state is set (release) once its
+	 * body is final; a body whose compression failed stays BODY_FAILED and is not tried again. */
+	struct buf body[2][2];
+	atomic_int state[2][2];
 };
 
 struct scraper {
@@ -32,26 +40,28 @@ struct scraper {
 	uint64_t started;      /* collections started so far */
 	uint64_t done;         /* number of the last one finished */
 	bool running;
-	struct result *latest; /* result of collection number done */
+	struct scrape_result *latest; /* result of collection number done */
 	_Atomic int64_t running_since; /* monotonic ns of the collection in progress, 0 if none */
 	double start_time;             /* wall clock seconds at creation */
 };
 
-static struct result *
-result_ref(struct result *r)
+static struct scrape_result *
+result_ref(struct scrape_result *r)
 {
 	atomic_fetch_add(&r->refs, 1);
 	return r;
 }
 
-static void
-result_put(struct result *r)
+void
+scrape_result_put(struct scrape_result *r)
 {
 	if (r == NULL || atomic_fetch_sub(&r->refs, 1) != 1)
 		return;
 	expo_free(r->e);
-	buf_free(&r->body[0]);
-	buf_free(&r->body[1]);
+	for (int f = 0; f < 2; f++) {
+		buf_free(&r->body[f][0]);
+		buf_free(&r->body[f][1]);
+	}
 	(void)pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -77,7 +87,7 @@ scraper_free(struct scraper *s)
 {
 	if (s == NULL)
 		return;
-	result_put(s->latest);
+	scrape_result_put(s->latest);
 	(void)pthread_cond_destroy(&s->done_cond);
 	(void)pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -102,16 +112,19 @@ add_exporter_metrics(struct scraper *s, struct expo *out)
 }
 
 /* Runs one collection; called by the request that leads it, without s->lock. */
-static struct result *
+static struct scrape_result *
 collect(struct scraper *s, int64_t deadline_ns)
 {
-	struct result *r = xcalloc(1, sizeof(*r));
+	struct scrape_result *r = xcalloc(1, sizeof(*r));
 
 	atomic_init(&r->refs, 1);
-	atomic_init(&r->rendered[0], false);
-	atomic_init(&r->rendered[1], false);
+	for (int f = 0; f < 2; f++) {
+		for (int z = 0; z < 2; z++) {
+			atomic_init(&r->state[f][z], BODY_NONE);
+			r->body[f][z] = (struct buf)BUF_INIT;
+		}
+	}
 	(void)pthread_mutex_init(&r->lock, NULL);
-	r->body[0] = r->body[1] = (struct buf)BUF_INIT;
 	r->e = expo_new();
 	atomic_store(&s->running_since, monotonic_ns());
 	r->ok = registry_collect(s->registry, r->e, deadline_ns);
@@ -122,7 +135,7 @@ collect(struct scraper *s, int64_t deadline_ns)
 }
 
 /* Waits for (or runs) a collection that starts after this call began, and returns it. */
-static struct result *
+static struct scrape_result *
 fresh_result(struct scraper *s, int64_t deadline_ns)
 {
 	(void)pthread_mutex_lock(&s->lock);
@@ -135,51 +148,85 @@ fresh_result(struct scraper *s, int64_t deadline_ns)
 		s->running = true;
 		uint64_t n = ++s->started;
 		(void)pthread_mutex_unlock(&s->lock);
-		struct result *r = collect(s, deadline_ns);
+		struct scrape_result *r = collect(s, deadline_ns);
 		(void)pthread_mutex_lock(&s->lock);
-		result_put(s->latest);
+		scrape_result_put(s->latest);
 		s->latest = r;
 		s->done = n;
 		s->running = false;
 		(void)pthread_cond_broadcast(&s->done_cond);
 	}
-	struct result *r = result_ref(s->latest);
+	struct scrape_result *r = result_ref(s->latest);
 	(void)pthread_mutex_unlock(&s->lock);
 	return r;
+}
+
+/* Makes body[f][z] under r->lock; the text a gzip body compresses is made first. */
+static void
+make_body(struct scrape_result *r, int f, int z)
+{
+	if (atomic_load_explicit(&r->state[f][z], memory_order_relaxed) != BODY_NONE)
+		return;
+	if (z == 0) {
+		expo_render(r->e, f == 1 ? EXPO_FORMAT_OPENMETRICS : EXPO_FORMAT_TEXT,
+			    &r->body[f][0]);
+		atomic_store_explicit(&r->state[f][0], BODY_READY, memory_order_release);
+		return;
+	}
+	make_body(r, f, 0);
+	int ok = gzip_compress(r->body[f][0].data, r->body[f][0].len, &r->body[f][1]);
+	atomic_store_explicit(&r->state[f][1], ok == 0 ? BODY_READY : BODY_FAILED,
+			      memory_order_release);
+}
+
+void
+scraper_get(struct scraper *s, enum expo_format format, bool gzip, int64_t deadline_ns,
+	    struct scrape_body *ret)
+{
+	struct scrape_result *r = fresh_result(s, deadline_ns);
+	int f = format == EXPO_FORMAT_OPENMETRICS ? 1 : 0;
+	int z = gzip ? 1 : 0;
+
+	if (atomic_load_explicit(&r->state[f][z], memory_order_acquire) == BODY_NONE) {
+		(void)pthread_mutex_lock(&r->lock);
+		make_body(r, f, z);
+		(void)pthread_mutex_unlock(&r->lock);
+	}
+	/* A gzip body that could not be made falls back to the identity one, made on the way. */
+	if (z == 1 && atomic_load_explicit(&r->state[f][1], memory_order_acquire) != BODY_READY)
+		z = 0;
+	*ret = (struct scrape_body){
+		.data = r->body[f][z].data != NULL ? r->body[f][z].data : "",
+		.len = r->body[f][z].len,
+		.gzip = z == 1,
+		.ok = r->ok,
+		.ref = r,
+	};
 }
 
 size_t
 scraper_run(struct scraper *s, enum expo_format format, int64_t deadline_ns, struct buf *out)
 {
-	struct result *r = fresh_result(s, deadline_ns);
-	int f = format == EXPO_FORMAT_OPENMETRICS ? 1 : 0;
+	struct scrape_body b;
 
-	if (!atomic_load_explicit(&r->rendered[f], memory_order_acquire)) {
-		(void)pthread_mutex_lock(&r->lock);
-		if (!atomic_load_explicit(&r->rendered[f], memory_order_relaxed)) {
-			expo_render(r->e, format, &r->body[f]);
-			atomic_store_explicit(&r->rendered[f], true, memory_order_release);
-		}
-		(void)pthread_mutex_unlock(&r->lock);
-	}
-	buf_append(out, r->body[f].data, r->body[f].len);
-	size_t ok = r->ok;
-	result_put(r);
-	return ok;
+	scraper_get(s, format, false, deadline_ns, &b);
+	buf_append(out, b.data, b.len);
+	scrape_result_put(b.ref);
+	return b.ok;
 }
 
 void
 scraper_view(struct scraper *s, int64_t deadline_ns,
 	     void (*fn)(const struct expo *e, size_t ok, void *arg), void *arg)
 {
-	struct result *r = fresh_result(s, deadline_ns);
+	struct scrape_result *r = fresh_result(s, deadline_ns);
 
 	(void)pthread_mutex_lock(&r->lock);
 	/* Rendering sorts too, under the same lock; sorting a sorted builder changes nothing. */
 	(void)expo_sort(r->e);
 	fn(r->e, r->ok, arg);
 	(void)pthread_mutex_unlock(&r->lock);
-	result_put(r);
+	scrape_result_put(r);
 }
 
 bool

@@ -1,6 +1,7 @@
 /* HTTP server tests that need control over timing: the concurrent-scrape limit (503) and the
- * health answer while a scrape hangs. scraper_run is replaced at link time (--wrap) by one that
- * blocks until the test releases it. */
+ * health answer while a scrape hangs. scraper_get is replaced at link time (--wrap) by one that
+ * blocks until the test releases it, and scrape_result_put by one that counts the shared bodies
+ * handed back: every body served must be released once libmicrohttpd is done with it. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -20,20 +22,27 @@
 #include "listen.h"
 #include "parse.h"
 
-size_t __wrap_scraper_run(struct scraper *s, enum expo_format format, int64_t deadline_ns,
-			  struct buf *out);
+void __wrap_scraper_get(struct scraper *s, enum expo_format format, bool gzip,
+			int64_t deadline_ns, struct scrape_body *ret);
+void __wrap_scrape_result_put(struct scrape_result *r);
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int entered;
 static bool released;
 static bool stuck;
+static int put_calls;
+/* Stands for the shared result: only its address is handed around. */
+static char fake_result;
 
-size_t
-__wrap_scraper_run(struct scraper *s, enum expo_format format, int64_t deadline_ns,
-		   struct buf *out)
+void
+__wrap_scraper_get(struct scraper *s, enum expo_format format, bool gzip, int64_t deadline_ns,
+		   struct scrape_body *ret)
 {
+	const char *text = format == EXPO_FORMAT_TEXT ? "fake 1\n" : "fake 1\n# EOF\n";
+
 	(void)s;
+	(void)gzip;
 	(void)deadline_ns;
 	(void)pthread_mutex_lock(&lock);
 	entered++;
@@ -43,8 +52,34 @@ __wrap_scraper_run(struct scraper *s, enum expo_format format, int64_t deadline_
 		(void)pthread_cond_wait(&cond, &lock);
 	stuck = false;
 	(void)pthread_mutex_unlock(&lock);
-	buf_puts(out, format == EXPO_FORMAT_TEXT ? "fake 1\n" : "fake 1\n# EOF\n");
-	return 1;
+	*ret = (struct scrape_body){text, strlen(text), false, 1, (struct scrape_result *)&fake_result};
+}
+
+void
+__wrap_scrape_result_put(struct scrape_result *r)
+{
+	assert_ptr_equal(r, &fake_result);
+	(void)pthread_mutex_lock(&lock);
+	put_calls++;
+	(void)pthread_cond_broadcast(&cond);
+	(void)pthread_mutex_unlock(&lock);
+}
+
+/* Waits until n shared bodies were released; libmicrohttpd may drop its response just after the
+ * client read the last byte. Fails rather than hang when that never happens. */
+static void
+wait_put(int n)
+{
+	struct timespec until;
+
+	(void)clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 30;
+	(void)pthread_mutex_lock(&lock);
+	while (put_calls < n && pthread_cond_timedwait(&cond, &lock, &until) == 0)
+		;
+	int got = put_calls;
+	(void)pthread_mutex_unlock(&lock);
+	assert_int_equal(got, n);
 }
 
 static bool
@@ -71,6 +106,7 @@ setup(void **state)
 	char bound[64];
 
 	entered = 0;
+	put_calls = 0;
 	released = false;
 	stuck = false;
 	int fd = listen_open("127.0.0.1:0", bound, sizeof(bound));
@@ -188,6 +224,8 @@ test_limit_503(void **state)
 	assert_non_null(strstr(r, "HTTP/1.1 200"));
 	free(r);
 	assert_int_equal(entered, 2);
+	/* Both shared bodies went back; the 503 never took one. */
+	wait_put(2);
 }
 
 static void
