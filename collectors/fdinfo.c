@@ -75,6 +75,7 @@ struct client {
 
 /* Running total per (device, engine key). */
 struct dev_engine {
+	uint32_t hash; /* key_hash() of the key: compared before the strings */
 	char pdev[PARSE_BDF_SIZE];
 	char engine[FDINFO_NAME_SIZE];
 	uint64_t busy_ns;
@@ -84,6 +85,7 @@ struct dev_engine {
 
 /* Running totals per (device, process name, class). */
 struct comm_class {
+	uint32_t hash; /* key_hash() of the key */
 	char pdev[PARSE_BDF_SIZE];
 	char comm[COMM_SIZE];
 	char class[FDINFO_NAME_SIZE];
@@ -454,11 +456,32 @@ client_engine(struct client *cl, const char *name)
 	return l;
 }
 
+/* FNV-1a over the strings of a key, each with its NUL (so "ab","c" and "a","bc" differ). The
+ * totals are looked up once per engine of every DRM fd in every scrape: with hundreds of clients
+ * and process names, comparing strings only where the hashes match keeps that linear search
+ * cheap. */
+static uint32_t
+key_hash(const char *a, const char *b, const char *c)
+{
+	const char *parts[3] = {a, b, c};
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < nitems(parts) && parts[i] != NULL; i++) {
+		const unsigned char *p = (const unsigned char *)parts[i];
+		do {
+			h = (h ^ *p) * 16777619u;
+		} while (*p++ != '\0');
+	}
+	return h;
+}
+
 static struct dev_engine *
 dev_engine_get(struct fdinfo_state *st, const char *pdev, const char *engine)
 {
+	uint32_t h = key_hash(pdev, engine, NULL);
+
 	for (size_t i = 0; i < st->nengines; i++) {
-		if (strcmp(st->engines[i].engine, engine) == 0 &&
+		if (st->engines[i].hash == h && strcmp(st->engines[i].engine, engine) == 0 &&
 		    strcmp(st->engines[i].pdev, pdev) == 0)
 			return &st->engines[i];
 	}
@@ -467,17 +490,19 @@ dev_engine_get(struct fdinfo_state *st, const char *pdev, const char *engine)
 	grow(&st->engines, &st->capengines, st->nengines, sizeof(*st->engines));
 	struct dev_engine *e = &st->engines[st->nengines++];
 	memset(e, 0, sizeof(*e));
+	e->hash = h;
 	memcpy(e->pdev, pdev, PARSE_BDF_SIZE);
 	(void)snprintf(e->engine, sizeof(e->engine), "%s", engine);
 	return e;
 }
 
 static struct comm_class *
-comm_find(struct fdinfo_state *st, const char *pdev, const char *comm, const char *class)
+comm_find(struct fdinfo_state *st, uint32_t h, const char *pdev, const char *comm,
+	  const char *class)
 {
 	for (size_t i = 0; i < st->ncomms; i++) {
 		struct comm_class *k = &st->comms[i];
-		if (strcmp(k->class, class) == 0 && strcmp(k->comm, comm) == 0 &&
+		if (k->hash == h && strcmp(k->class, class) == 0 && strcmp(k->comm, comm) == 0 &&
 		    strcmp(k->pdev, pdev) == 0)
 			return k;
 	}
@@ -487,7 +512,8 @@ comm_find(struct fdinfo_state *st, const char *pdev, const char *comm, const cha
 static struct comm_class *
 comm_get(struct fdinfo_state *st, const char *pdev, const char *comm, const char *class)
 {
-	struct comm_class *k = comm_find(st, pdev, comm, class);
+	uint32_t h = key_hash(pdev, comm, class);
+	struct comm_class *k = comm_find(st, h, pdev, comm, class);
 
 	if (k != NULL)
 		return k;
@@ -495,13 +521,15 @@ comm_get(struct fdinfo_state *st, const char *pdev, const char *comm, const char
 		warn_once(&st->warned_comms, "too many comm series, new names go to [other]",
 			  MAX_COMMS);
 		comm = OTHER_COMM;
-		k = comm_find(st, pdev, comm, class);
+		h = key_hash(pdev, comm, class);
+		k = comm_find(st, h, pdev, comm, class);
 		if (k != NULL)
 			return k;
 	}
 	grow(&st->comms, &st->capcomms, st->ncomms, sizeof(*st->comms));
 	k = &st->comms[st->ncomms++];
 	memset(k, 0, sizeof(*k));
+	k->hash = h;
 	memcpy(k->pdev, pdev, PARSE_BDF_SIZE);
 	(void)snprintf(k->comm, sizeof(k->comm), "%s", comm);
 	(void)snprintf(k->class, sizeof(k->class), "%s", class);
