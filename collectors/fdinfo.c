@@ -41,10 +41,12 @@
 #define MAX_DEV_ENGINES 256
 #define OTHER_COMM "[other]"
 /* How long a process found without DRM fds is not rescanned (only its proc directory is checked
- * to still be the same process): 21 to 30 s by pid, so rescans spread over scrapes instead of all
- * falling due together. */
+ * to still be the same process): 20.1 to 30 s by pid, in SPREAD_STEPS steps, so rescans spread
+ * over scrapes instead of all falling due together (2,000 processes found by the first scrape
+ * come due in clumps of 20, not 200: each clump is one slow scrape, a latency spike). */
 #define QUIET_NS (30LL * 1000000000LL)
-#define QUIET_SPREAD 10
+#define QUIET_STEP_NS (100LL * 1000000LL)
+#define SPREAD_STEPS 100
 #define COMM_SIZE 64
 /* Relative paths below the procfs root: "<pid>/fdinfo/<fd>" with names from readdir. */
 #define REL_SIZE 528
@@ -110,9 +112,11 @@ struct quiet_pid {
 };
 
 /* A process holding DRM fds: which fds they are and its name. Its fdinfo is read on every scrape
- * (the counters move), but its fd table is listed again only after BUSY_NS (a DRM fd it opens
- * later is seen within that bound; one it closes, at once: its fdinfo read fails). */
+ * (the counters move), but its fd table is listed again only after 2.525 to 5 s by pid (a DRM fd
+ * it opens later is seen within 5 s; one it closes, at once: its fdinfo read fails), spread like
+ * the quiet ones: the DRM clients found by one scrape do not all come due in another. */
 #define BUSY_NS (5LL * 1000000000LL)
+#define BUSY_STEP_NS (25LL * 1000000LL)
 #define BUSY_FDS 16
 
 struct busy_pid {
@@ -274,7 +278,7 @@ still_quiet(struct fdinfo_state *st, struct scan *sc, int pid, uint64_t ino, int
 static void
 remember_quiet(struct scan *sc, int pid, uint64_t ino, int64_t now)
 {
-	struct quiet_pid id = {pid, ino, now + QUIET_NS - (int64_t)(pid % QUIET_SPREAD) * 1000000000LL};
+	struct quiet_pid id = {pid, ino, now + QUIET_NS - (int64_t)(pid % SPREAD_STEPS) * QUIET_STEP_NS};
 
 	grow(&sc->quiet, &sc->capquiet, sc->nquiet, sizeof(*sc->quiet));
 	sc->quiet[sc->nquiet++] = id;
@@ -337,7 +341,11 @@ scan_pid(struct collector *c, struct fdinfo_state *st, struct scan *sc, int proc
 	bool drm = false, complete = true, no_access = false;
 	size_t nfds = 0;
 	ssize_t comm_len = -1;
-	struct busy_pid busy = {.pid = pid, .ino = ino, .expires = now + BUSY_NS};
+	struct busy_pid busy = {
+		.pid = pid,
+		.ino = ino,
+		.expires = now + BUSY_NS - (int64_t)(pid % SPREAD_STEPS) * BUSY_STEP_NS,
+	};
 	bool busy_ok = true;
 
 	(void)snprintf(rel, sizeof(rel), "%s/fd", name);
