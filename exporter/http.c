@@ -24,11 +24,9 @@
 #include "version.h"
 #include "xalloc.h"
 
-/* Shared bodies are handed over with a release callback that takes an argument (0.9.73; Debian 12
- * has 0.9.75), which also postdates the handler's enum return type (0.9.71). */
-#if MHD_VERSION < 0x00097302
-#error "libmicrohttpd 0.9.73 or newer is needed"
-#endif
+/* Needs libmicrohttpd 0.9.73 or newer (Debian 12 has 0.9.75): shared bodies are handed over with
+ * a release callback that takes an argument (0.9.73), and the handler returns enum MHD_Result
+ * (0.9.71). An older library fails the build at the first of them. */
 typedef enum MHD_Result mhd_result;
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
