@@ -4,10 +4,16 @@
  * older than the request, yet 16 concurrent scrapers cost about one collection, not 16 in a row.
  * Rendering happens outside the collection lock, once per format and result, and so does gzip
  * compression, once per format and result by the first request that asks for it: 16 clients
- * share one body instead of each copying (and compressing) its own. */
+ * share one body instead of each copying (and compressing) its own.
+ *
+ * A request can wait with a thread (scraper_get(): --once, tests) or without one
+ * (scraper_request(): the HTTP server, whose connections are suspended meanwhile). Requests
+ * without a thread are collected for by a worker thread started with the first of them; whichever
+ * thread finishes a collection calls back the waiters it satisfies. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -32,11 +38,25 @@ struct scrape_result {
 	atomic_int state[2][2];
 };
 
+/* A request waiting without a thread: satisfied by collection number want or a later one. */
+struct waiter {
+	uint64_t want;
+	int64_t deadline_ns;
+	void (*ready)(void *arg);
+	void *arg;
+};
+
 struct scraper {
 	struct registry *registry;
 	bool exporter_metrics;
 	pthread_mutex_t lock; /* guards everything below */
 	pthread_cond_t done_cond;
+	pthread_cond_t work_cond; /* the worker's: waiters came, a collection ended, or stop */
+	struct waiter *waiters;   /* in arrival order, so in order of want */
+	size_t nwaiters, capwaiters;
+	pthread_t worker;
+	bool worker_started;
+	bool stopping;
 	uint64_t started;      /* collections started so far */
 	uint64_t done;         /* number of the last one finished */
 	bool running;
@@ -76,10 +96,21 @@ scraper_new(struct registry *registry, bool exporter_metrics)
 	s->exporter_metrics = exporter_metrics;
 	(void)pthread_mutex_init(&s->lock, NULL);
 	(void)pthread_cond_init(&s->done_cond, NULL);
+	(void)pthread_cond_init(&s->work_cond, NULL);
 	atomic_store(&s->running_since, 0);
 	(void)clock_gettime(CLOCK_REALTIME, &now);
 	s->start_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 	return s;
+}
+
+/* Calls and frees what take_ready() collected; without s->lock, since a callback may take its
+ * caller's locks (the HTTP server resumes a connection). */
+static void
+call_ready(struct waiter *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		w[i].ready(w[i].arg);
+	free(w);
 }
 
 void
@@ -87,7 +118,18 @@ scraper_free(struct scraper *s)
 {
 	if (s == NULL)
 		return;
+	(void)pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	(void)pthread_cond_broadcast(&s->work_cond);
+	(void)pthread_mutex_unlock(&s->lock);
+	/* Waits for a collection under way, as stopping the HTTP server did when connections
+	 * collected on their own threads. */
+	if (s->worker_started)
+		(void)pthread_join(s->worker, NULL);
+	/* Every waiter hears back exactly once: those no collection satisfied, now. */
+	call_ready(s->waiters, s->nwaiters);
 	scrape_result_put(s->latest);
+	(void)pthread_cond_destroy(&s->work_cond);
 	(void)pthread_cond_destroy(&s->done_cond);
 	(void)pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -134,12 +176,32 @@ collect(struct scraper *s, int64_t deadline_ns)
 	return r;
 }
 
-/* Waits for (or runs) a collection that starts after this call began, and returns it. */
-static struct scrape_result *
-fresh_result(struct scraper *s, int64_t deadline_ns)
+/* Moves the waiters that collection number s->done satisfies to *ret (caller frees); under
+ * s->lock. */
+static void
+take_ready(struct scraper *s, struct waiter **ret, size_t *ret_n)
 {
+	size_t n = 0;
+
+	while (n < s->nwaiters && s->waiters[n].want <= s->done)
+		n++;
+	if (n == 0)
+		return;
+	*ret = xrealloc(*ret, (*ret_n + n) * sizeof(**ret));
+	memcpy(*ret + *ret_n, s->waiters, n * sizeof(**ret));
+	*ret_n += n;
+	memmove(s->waiters, s->waiters + n, (s->nwaiters - n) * sizeof(*s->waiters));
+	s->nwaiters -= n;
+}
+
+/* Waits for (or runs) collection number want or a later one, and returns it. */
+static struct scrape_result *
+result_from(struct scraper *s, int64_t deadline_ns, uint64_t want)
+{
+	struct waiter *ready = NULL;
+	size_t nready = 0;
+
 	(void)pthread_mutex_lock(&s->lock);
-	uint64_t want = s->started + 1;
 	while (s->done < want) {
 		if (s->running) {
 			(void)pthread_cond_wait(&s->done_cond, &s->lock);
@@ -154,11 +216,68 @@ fresh_result(struct scraper *s, int64_t deadline_ns)
 		s->latest = r;
 		s->done = n;
 		s->running = false;
+		take_ready(s, &ready, &nready);
 		(void)pthread_cond_broadcast(&s->done_cond);
+		(void)pthread_cond_broadcast(&s->work_cond);
 	}
 	struct scrape_result *r = result_ref(s->latest);
 	(void)pthread_mutex_unlock(&s->lock);
+	call_ready(ready, nready);
 	return r;
+}
+
+/* Waits for (or runs) a collection that starts after this call began, and returns it. */
+static struct scrape_result *
+fresh_result(struct scraper *s, int64_t deadline_ns)
+{
+	(void)pthread_mutex_lock(&s->lock);
+	uint64_t want = s->started + 1;
+	(void)pthread_mutex_unlock(&s->lock);
+	return result_from(s, deadline_ns, want);
+}
+
+/* Collects for waiters while there are any and no other thread collects. */
+static void *
+worker_main(void *arg)
+{
+	struct scraper *s = arg;
+
+	(void)pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (!s->stopping && (s->nwaiters == 0 || s->running))
+			(void)pthread_cond_wait(&s->work_cond, &s->lock);
+		if (s->stopping)
+			break;
+		/* The oldest waiter wants the lowest number; the rest want it or the next. */
+		uint64_t want = s->waiters[0].want;
+		int64_t deadline_ns = s->waiters[0].deadline_ns;
+		(void)pthread_mutex_unlock(&s->lock);
+		scrape_result_put(result_from(s, deadline_ns, want));
+		(void)pthread_mutex_lock(&s->lock);
+	}
+	(void)pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+uint64_t
+scraper_request(struct scraper *s, int64_t deadline_ns, void (*ready)(void *arg), void *arg)
+{
+	(void)pthread_mutex_lock(&s->lock);
+	if (!s->worker_started) {
+		int r = pthread_create(&s->worker, NULL, worker_main, s);
+		if (r != 0)
+			fatalx("cannot start the collection thread: %s", strerror(r));
+		s->worker_started = true;
+	}
+	uint64_t want = s->started + 1;
+	if (s->nwaiters == s->capwaiters) {
+		s->capwaiters = s->capwaiters > 0 ? 2 * s->capwaiters : 16;
+		s->waiters = xrealloc(s->waiters, s->capwaiters * sizeof(*s->waiters));
+	}
+	s->waiters[s->nwaiters++] = (struct waiter){want, deadline_ns, ready, arg};
+	(void)pthread_cond_signal(&s->work_cond);
+	(void)pthread_mutex_unlock(&s->lock);
+	return want;
 }
 
 /* Makes body[f][z] under r->lock; the text a gzip body compresses is made first. */
@@ -179,11 +298,10 @@ make_body(struct scrape_result *r, int f, int z)
 			      memory_order_release);
 }
 
-void
-scraper_get(struct scraper *s, enum expo_format format, bool gzip, int64_t deadline_ns,
-	    struct scrape_body *ret)
+/* Fills *ret from r, handing the caller r's reference. */
+static void
+body_of(struct scrape_result *r, enum expo_format format, bool gzip, struct scrape_body *ret)
 {
-	struct scrape_result *r = fresh_result(s, deadline_ns);
 	int f = format == EXPO_FORMAT_OPENMETRICS ? 1 : 0;
 	int z = gzip ? 1 : 0;
 
@@ -202,6 +320,24 @@ scraper_get(struct scraper *s, enum expo_format format, bool gzip, int64_t deadl
 		.ok = r->ok,
 		.ref = r,
 	};
+}
+
+void
+scraper_get(struct scraper *s, enum expo_format format, bool gzip, int64_t deadline_ns,
+	    struct scrape_body *ret)
+{
+	body_of(fresh_result(s, deadline_ns), format, gzip, ret);
+}
+
+void
+scraper_take(struct scraper *s, uint64_t ticket, enum expo_format format, bool gzip,
+	     struct scrape_body *ret)
+{
+	(void)ticket; /* the latest result is that collection or a later one */
+	(void)pthread_mutex_lock(&s->lock);
+	struct scrape_result *r = result_ref(s->latest);
+	(void)pthread_mutex_unlock(&s->lock);
+	body_of(r, format, gzip, ret);
 }
 
 size_t

@@ -26,7 +26,8 @@ struct scrape_body {
 };
 
 /* registry is borrowed for the scraper's life. exporter_metrics adds build and process metrics.
- * Caller frees with scraper_free(). */
+ * Caller frees with scraper_free(), which waits for a collection under way and calls back the
+ * scraper_request() waiters left. */
 struct scraper *scraper_new(struct registry *registry, bool exporter_metrics);
 void scraper_free(struct scraper *s);
 
@@ -37,7 +38,21 @@ void scraper_free(struct scraper *s);
 void scraper_get(struct scraper *s, enum expo_format format, bool gzip, int64_t deadline_ns,
 		 struct scrape_body *ret);
 
-/* Drops a reference taken by scraper_get(); the last one frees the collection and its bodies.
+/* Asks for a collection that starts after this call, as scraper_get() does, without waiting for
+ * it: ready(arg) is called exactly once, on the thread that finished a collection that satisfies
+ * the request (a worker thread the scraper starts for such requests, or a scraper_get() caller),
+ * or by scraper_free() when none did. ready must not call into the scraper. Returns the ticket
+ * for scraper_take(). arg is borrowed until ready is called. */
+uint64_t scraper_request(struct scraper *s, int64_t deadline_ns, void (*ready)(void *arg),
+			 void *arg);
+
+/* After ready: fills *ret as scraper_get() would, from the collection the ticket asked for or a
+ * later one. The caller owns one reference. */
+void scraper_take(struct scraper *s, uint64_t ticket, enum expo_format format, bool gzip,
+		  struct scrape_body *ret);
+
+/* Drops a reference taken by scraper_get() or scraper_take(); the last one frees the collection
+ * and its bodies.
  * NULL-safe. */
 void scrape_result_put(struct scrape_result *r);
 

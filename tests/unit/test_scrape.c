@@ -312,6 +312,93 @@ test_view_is_fresh(void **state)
 	buf_free(&text);
 }
 
+/* A request that waits without a thread (scraper_request()): what it was called back with. */
+struct waiting {
+	int calls;
+	int seen_collections; /* collections started when it was called back */
+};
+
+static void
+on_ready(void *arg)
+{
+	struct waiting *w = arg;
+
+	(void)pthread_mutex_lock(&lock);
+	w->calls++;
+	w->seen_collections = collections;
+	(void)pthread_mutex_unlock(&lock);
+}
+
+static int
+calls_of(struct waiting *w)
+{
+	(void)pthread_mutex_lock(&lock);
+	int n = w->calls;
+	(void)pthread_mutex_unlock(&lock);
+	return n;
+}
+
+/* The worker collects for a request without a thread, calls it back once, and the ticket takes
+ * that collection. */
+static void
+test_request_without_thread(void **state)
+{
+	struct waiting w = {0, 0};
+	struct scrape_body b;
+
+	uint64_t t = scraper_request(*state, monotonic_ns() + 60000000000LL, on_ready, &w);
+	struct timespec ts = {0, 1000000};
+	while (calls_of(&w) == 0)
+		(void)nanosleep(&ts, NULL);
+	assert_int_equal(w.calls, 1);
+	scraper_take(*state, t, EXPO_FORMAT_TEXT, false, &b);
+	assert_int_equal(collection_of(b.data), 1);
+	scrape_result_put(b.ref);
+	/* A thread's request next is a new collection, and calls nobody back. */
+	struct buf text = BUF_INIT;
+	(void)scraper_run(*state, EXPO_FORMAT_TEXT, monotonic_ns() + 60000000000LL, &text);
+	assert_int_equal(collection_of(text.data), 2);
+	buf_free(&text);
+	assert_int_equal(calls_of(&w), 1);
+}
+
+struct freeing {
+	struct scraper *s;
+};
+
+static void *
+free_scraper(void *arg)
+{
+	scraper_free(((struct freeing *)arg)->s);
+	return NULL;
+}
+
+/* A request that arrives while the worker's collection runs waits for the next one; when the
+ * scraper is freed meanwhile, every waiter is still called back exactly once. */
+static void
+test_free_calls_back_waiters(void **state)
+{
+	struct waiting a = {0, 0}, b = {0, 0};
+	struct freeing f = {*state};
+	pthread_t t;
+
+	held_below = 2; /* collection 1 waits at the gate */
+	(void)scraper_request(*state, monotonic_ns() + 60000000000LL, on_ready, &a);
+	wait_until(&inside, 1);
+	(void)scraper_request(*state, monotonic_ns() + 60000000000LL, on_ready, &b);
+	assert_int_equal(pthread_create(&t, NULL, free_scraper, &f), 0);
+	*state = NULL; /* freed by the thread */
+	release();
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.seen_collections, 1);
+	/* Exactly once either way: by collection 2 when the worker started it before it saw the
+	 * scraper stopping (b came after collection 1 started, so 1 cannot answer it), else by
+	 * scraper_free(). */
+	assert_int_equal(b.calls, 1);
+	assert_true(collections == 1 || (collections == 2 && b.seen_collections == 2));
+}
+
 int
 main(void)
 {
@@ -325,6 +412,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_identity_and_gzip_bodies_differ, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_formats_from_one_collection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_view_is_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_without_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_calls_back_waiters, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
