@@ -49,7 +49,7 @@ struct web_state {
 
 /* One libmicrohttpd daemon, and what its callbacks get as their argument. No thread pool: a
  * pool splits --web.max-connections between its threads, which would refuse connections below
- * the limit; and one thread measured as fast as two (README "Performance"). */
+ * the limit, and two threads served about as many scrapes per second as one. */
 struct daemon {
 	struct MHD_Daemon *mhd;
 	struct http_server *server;
@@ -117,7 +117,6 @@ unlink_suspended(struct http_server *s, struct request *q)
 	q->prev = q->next = NULL;
 	q->suspended = false;
 }
-
 
 static struct web_state *
 state_new(struct web_config *c, bool broken)
