@@ -84,7 +84,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/testlib.o $(BUILD)/libexporter.a
 		-o $@
 
 # These tests replace one function at link time to control timing or state.
-$(BUILD)/tests/test_http: ALL_LDFLAGS += -Wl,--wrap=scraper_run
+$(BUILD)/tests/test_http: ALL_LDFLAGS += -Wl,--wrap=scraper_request -Wl,--wrap=scraper_take \
+	-Wl,--wrap=scrape_result_put -Wl,--wrap=scraper_take_view -Wl,--wrap=scraper_healthy
 $(BUILD)/tests/test_health: ALL_LDFLAGS += -Wl,--wrap=scraper_healthy
 # Moves the clock past the bound on remembered PCI facts.
 $(BUILD)/tests/test_pci: ALL_LDFLAGS += -Wl,--wrap=monotonic_ns

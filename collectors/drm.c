@@ -133,6 +133,16 @@ struct nodes {
 	ino_t card_ino, render_ino;
 };
 
+/* False for a function no DRM driver is bound to: unbound, or held by vfio-pci or pci-stub for
+ * passthrough. Only a DRM driver registers cards, so its drm/ directory does not exist and is not
+ * looked for; the driver link is read on every scan, so a function bound to a DRM driver later
+ * is listed by that scrape. */
+static bool
+drm_capable_driver(const char *driver)
+{
+	return driver[0] != '\0' && strcmp(driver, "vfio-pci") != 0 && strcmp(driver, "pci-stub") != 0;
+}
+
 /* Names (and directory-entry inodes) of the card and render node under the function's drm/
  * directory ("" when absent): listed on every scrape, since nodes come and go with the driver. */
 static void
@@ -621,6 +631,8 @@ drm_collect(struct collector *c, struct expo *out)
 	for (size_t i = 0; i < l.n; i++) {
 		const struct pci_fn *fn = &l.fns[i];
 		struct nodes nodes;
+		if (!drm_capable_driver(fn->driver))
+			continue;
 		find_nodes(c, fn->bdf, &nodes);
 		if (nodes.card[0] == '\0' && nodes.render[0] == '\0')
 			continue;

@@ -41,10 +41,12 @@
 #define MAX_DEV_ENGINES 256
 #define OTHER_COMM "[other]"
 /* How long a process found without DRM fds is not rescanned (only its proc directory is checked
- * to still be the same process): 21 to 30 s by pid, so rescans spread over scrapes instead of all
- * falling due together. */
+ * to still be the same process): 20.1 to 30 s by pid, in SPREAD_STEPS steps, so rescans spread
+ * over scrapes instead of all falling due together (2,000 processes found by the first scrape
+ * come due in clumps of 20, not 200: each clump is one slow scrape, a latency spike). */
 #define QUIET_NS (30LL * 1000000000LL)
-#define QUIET_SPREAD 10
+#define QUIET_STEP_NS (100LL * 1000000LL)
+#define SPREAD_STEPS 100
 #define COMM_SIZE 64
 /* Relative paths below the procfs root: "<pid>/fdinfo/<fd>" with names from readdir. */
 #define REL_SIZE 528
@@ -75,6 +77,7 @@ struct client {
 
 /* Running total per (device, engine key). */
 struct dev_engine {
+	uint32_t hash; /* key_hash() of the key: compared before the strings */
 	char pdev[PARSE_BDF_SIZE];
 	char engine[FDINFO_NAME_SIZE];
 	uint64_t busy_ns;
@@ -84,6 +87,7 @@ struct dev_engine {
 
 /* Running totals per (device, process name, class). */
 struct comm_class {
+	uint32_t hash; /* key_hash() of the key */
 	char pdev[PARSE_BDF_SIZE];
 	char comm[COMM_SIZE];
 	char class[FDINFO_NAME_SIZE];
@@ -108,9 +112,11 @@ struct quiet_pid {
 };
 
 /* A process holding DRM fds: which fds they are and its name. Its fdinfo is read on every scrape
- * (the counters move), but its fd table is listed again only after BUSY_NS (a DRM fd it opens
- * later is seen within that bound; one it closes, at once: its fdinfo read fails). */
+ * (the counters move), but its fd table is listed again only after 2.525 to 5 s by pid (a DRM fd
+ * it opens later is seen within 5 s; one it closes, at once: its fdinfo read fails), spread like
+ * the quiet ones: the DRM clients found by one scrape do not all come due in another. */
 #define BUSY_NS (5LL * 1000000000LL)
+#define BUSY_STEP_NS (25LL * 1000000LL)
 #define BUSY_FDS 16
 
 struct busy_pid {
@@ -272,7 +278,7 @@ still_quiet(struct fdinfo_state *st, struct scan *sc, int pid, uint64_t ino, int
 static void
 remember_quiet(struct scan *sc, int pid, uint64_t ino, int64_t now)
 {
-	struct quiet_pid id = {pid, ino, now + QUIET_NS - (int64_t)(pid % QUIET_SPREAD) * 1000000000LL};
+	struct quiet_pid id = {pid, ino, now + QUIET_NS - (int64_t)(pid % SPREAD_STEPS) * QUIET_STEP_NS};
 
 	grow(&sc->quiet, &sc->capquiet, sc->nquiet, sizeof(*sc->quiet));
 	sc->quiet[sc->nquiet++] = id;
@@ -335,7 +341,11 @@ scan_pid(struct collector *c, struct fdinfo_state *st, struct scan *sc, int proc
 	bool drm = false, complete = true, no_access = false;
 	size_t nfds = 0;
 	ssize_t comm_len = -1;
-	struct busy_pid busy = {.pid = pid, .ino = ino, .expires = now + BUSY_NS};
+	struct busy_pid busy = {
+		.pid = pid,
+		.ino = ino,
+		.expires = now + BUSY_NS - (int64_t)(pid % SPREAD_STEPS) * BUSY_STEP_NS,
+	};
 	bool busy_ok = true;
 
 	(void)snprintf(rel, sizeof(rel), "%s/fd", name);
@@ -454,11 +464,32 @@ client_engine(struct client *cl, const char *name)
 	return l;
 }
 
+/* FNV-1a over the strings of a key, each with its NUL (so "ab","c" and "a","bc" differ). The
+ * totals are looked up once per engine of every DRM fd in every scrape: with hundreds of clients
+ * and process names, comparing strings only where the hashes match keeps that linear search
+ * cheap. */
+static uint32_t
+key_hash(const char *a, const char *b, const char *c)
+{
+	const char *parts[3] = {a, b, c};
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < nitems(parts) && parts[i] != NULL; i++) {
+		const unsigned char *p = (const unsigned char *)parts[i];
+		do {
+			h = (h ^ *p) * 16777619u;
+		} while (*p++ != '\0');
+	}
+	return h;
+}
+
 static struct dev_engine *
 dev_engine_get(struct fdinfo_state *st, const char *pdev, const char *engine)
 {
+	uint32_t h = key_hash(pdev, engine, NULL);
+
 	for (size_t i = 0; i < st->nengines; i++) {
-		if (strcmp(st->engines[i].engine, engine) == 0 &&
+		if (st->engines[i].hash == h && strcmp(st->engines[i].engine, engine) == 0 &&
 		    strcmp(st->engines[i].pdev, pdev) == 0)
 			return &st->engines[i];
 	}
@@ -467,17 +498,19 @@ dev_engine_get(struct fdinfo_state *st, const char *pdev, const char *engine)
 	grow(&st->engines, &st->capengines, st->nengines, sizeof(*st->engines));
 	struct dev_engine *e = &st->engines[st->nengines++];
 	memset(e, 0, sizeof(*e));
+	e->hash = h;
 	memcpy(e->pdev, pdev, PARSE_BDF_SIZE);
 	(void)snprintf(e->engine, sizeof(e->engine), "%s", engine);
 	return e;
 }
 
 static struct comm_class *
-comm_find(struct fdinfo_state *st, const char *pdev, const char *comm, const char *class)
+comm_find(struct fdinfo_state *st, uint32_t h, const char *pdev, const char *comm,
+	  const char *class)
 {
 	for (size_t i = 0; i < st->ncomms; i++) {
 		struct comm_class *k = &st->comms[i];
-		if (strcmp(k->class, class) == 0 && strcmp(k->comm, comm) == 0 &&
+		if (k->hash == h && strcmp(k->class, class) == 0 && strcmp(k->comm, comm) == 0 &&
 		    strcmp(k->pdev, pdev) == 0)
 			return k;
 	}
@@ -487,7 +520,8 @@ comm_find(struct fdinfo_state *st, const char *pdev, const char *comm, const cha
 static struct comm_class *
 comm_get(struct fdinfo_state *st, const char *pdev, const char *comm, const char *class)
 {
-	struct comm_class *k = comm_find(st, pdev, comm, class);
+	uint32_t h = key_hash(pdev, comm, class);
+	struct comm_class *k = comm_find(st, h, pdev, comm, class);
 
 	if (k != NULL)
 		return k;
@@ -495,13 +529,15 @@ comm_get(struct fdinfo_state *st, const char *pdev, const char *comm, const char
 		warn_once(&st->warned_comms, "too many comm series, new names go to [other]",
 			  MAX_COMMS);
 		comm = OTHER_COMM;
-		k = comm_find(st, pdev, comm, class);
+		h = key_hash(pdev, comm, class);
+		k = comm_find(st, h, pdev, comm, class);
 		if (k != NULL)
 			return k;
 	}
 	grow(&st->comms, &st->capcomms, st->ncomms, sizeof(*st->comms));
 	k = &st->comms[st->ncomms++];
 	memset(k, 0, sizeof(*k));
+	k->hash = h;
 	memcpy(k->pdev, pdev, PARSE_BDF_SIZE);
 	(void)snprintf(k->comm, sizeof(k->comm), "%s", comm);
 	(void)snprintf(k->class, sizeof(k->class), "%s", class);

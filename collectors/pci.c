@@ -159,9 +159,10 @@ static struct {
 	/* The last scan's list, handed again to the other collectors of the same scrape (several
 	 * report per GPU function): one scan per scrape, not one per collector. */
 	uint64_t memo_scrape;
+	int memo_sys_fd; /* the root the memo was listed below */
 	struct pci_fn *memo;
 	size_t nmemo;
-} known = {PTHREAD_MUTEX_INITIALIZER, 0, 0, -1, NULL, 0, NULL, 0, 0, 0, NULL, 0};
+} known = {PTHREAD_MUTEX_INITIALIZER, 0, 0, -1, NULL, 0, NULL, 0, 0, 0, -1, NULL, 0};
 
 static void
 note_skip(struct known_fn *k, const char *attr, int err)
@@ -428,13 +429,12 @@ list_devices(struct collector *c, int64_t now)
 static bool
 memo_list(struct collector *c, int sys_fd, struct pci_list *ret)
 {
-	struct stat st;
-
+	/* Scrape ids are unique in the process and a scrape's collectors share one sysfs root, so
+	 * the same id and descriptor mean the same tree (tests run several trees in one process,
+	 * but never two in one scrape): no fstatat() needed to tell. */
 	if (c == NULL || known.memo == NULL || known.memo_scrape == 0 ||
-	    known.memo_scrape != collector_scrape_id(c) || known.devices < 0)
-		return false;
-	/* Same tree as the scan (tests run several trees in one process). */
-	if (fstatat(sys_fd, DEVICES, &st, 0) < 0 || st.st_dev != known.dev || st.st_ino != known.ino)
+	    known.memo_scrape != collector_scrape_id(c) || known.devices < 0 ||
+	    known.memo_sys_fd != sys_fd)
 		return false;
 	for (size_t i = 0; i < known.n; i++) {
 		replay_skips(c, &known.fns[i]);
@@ -504,6 +504,7 @@ pci_list_gpus(struct collector *c, int sys_fd, struct pci_list *ret)
 	if (l.n > 1)
 		qsort(l.fns, l.n, sizeof(*l.fns), cmp_fn);
 	known.memo_scrape = c != NULL ? collector_scrape_id(c) : 0;
+	known.memo_sys_fd = sys_fd;
 	known.memo = xrealloc(known.memo, (l.n > 0 ? l.n : 1) * sizeof(*known.memo));
 	if (l.n > 0)
 		memcpy(known.memo, l.fns, l.n * sizeof(*l.fns));
@@ -542,19 +543,30 @@ pci_generation(void)
 int
 pci_count_vfs(int sys_fd, const char *pf_bdf)
 {
-	char rel[64];
-	DIR *d = NULL;
-	struct dirent *de;
+	char rel[64], dents[8192];
 	int n = 0;
 
+	/* getdents64() on the descriptor, not opendir(): fdopendir() would add an fstat() and two
+	 * fcntl() calls to every scrape for nothing a directory of our own opening needs. */
 	(void)snprintf(rel, sizeof(rel), DEVICES "/%s", pf_bdf);
-	int r = sysfs_opendir(sys_fd, rel, &d);
-	if (r < 0)
-		return r;
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "virtfn", 6) == 0)
-			n++;
+	int fd = openat(sys_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t len = getdents64(fd, dents, sizeof(dents));
+		if (len < 0) {
+			n = -errno;
+			break;
+		}
+		if (len == 0)
+			break;
+		for (ssize_t off = 0; off < len;) {
+			const struct dirent64 *de = (const void *)(dents + off);
+			off += de->d_reclen;
+			if (strncmp(de->d_name, "virtfn", 6) == 0)
+				n++;
+		}
 	}
-	(void)closedir(d);
+	(void)close(fd);
 	return n;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../exporter/attr.h"
 #include "../exporter/log.h"
 #include "../exporter/sysfs.h"
 #include "../exporter/xalloc.h"
@@ -19,13 +20,27 @@
 
 /* The persistence config (etc/sysfs.conf, tmpfiles.d, udev rules: a dozen files and
  * directories) is re-read at most every PERSIST_MAX_AGE_NS; what it skipped is reported on every
- * scrape. IOMMU group sizes are kept while no PCI function comes or goes (pci_generation()). */
+ * scrape. IOMMU group sizes, the PFs' attribute descriptors and their SR-IOV capability are kept
+ * while no PCI function comes, goes or is re-read (pci_generation()). */
 #define PERSIST_MAX_AGE_NS (5LL * 1000000000LL)
 #define MAX_SKIPS 16
 
 struct group_size {
 	long group;
 	ssize_t size; /* or -errno */
+};
+
+/* What is kept per PF while no PCI function comes, goes or is re-read (pci_generation(); a PF
+ * removed and added again is a new directory entry, so a new generation): the descriptors of
+ * sriov_totalvfs and sriov_drivers_autoprobe, read with pread() on every scrape (attr.h), and
+ * the SR-IOV capability libpci finds in config space, which is fixed for a function (a failed
+ * check is not kept). */
+struct pf_cache {
+	char bdf[PARSE_BDF_SIZE];
+	struct attr totalvfs;
+	struct attr autoprobe;
+	bool cap_known;
+	int cap;
 };
 
 struct sriov_state {
@@ -41,7 +56,58 @@ struct sriov_state {
 	struct group_size *groups;
 	size_t ngroups;
 	uint64_t groups_generation;
+	struct pf_cache *pfs;
+	size_t npfs;
+	uint64_t pfs_generation;
 };
+
+static void
+pfs_clear(struct sriov_state *st)
+{
+	for (size_t i = 0; i < st->npfs; i++) {
+		attr_fini(&st->pfs[i].totalvfs);
+		attr_fini(&st->pfs[i].autoprobe);
+	}
+	st->npfs = 0;
+}
+
+static struct pf_cache *
+pf_cache_get(struct collector *c, const char *bdf)
+{
+	struct sriov_state *st = collector_get_data(c);
+	uint64_t gen = pci_generation();
+	char rel[96];
+
+	if (gen != st->pfs_generation) {
+		pfs_clear(st);
+		st->pfs_generation = gen;
+	}
+	for (size_t i = 0; i < st->npfs; i++) {
+		if (strcmp(st->pfs[i].bdf, bdf) == 0)
+			return &st->pfs[i];
+	}
+	st->pfs = xrealloc(st->pfs, (st->npfs + 1) * sizeof(*st->pfs));
+	struct pf_cache *p = &st->pfs[st->npfs++];
+	memset(p, 0, sizeof(*p));
+	(void)snprintf(p->bdf, sizeof(p->bdf), "%s", bdf);
+	(void)snprintf(rel, sizeof(rel), "bus/pci/devices/%s/sriov_totalvfs", bdf);
+	attr_init(&p->totalvfs, collector_roots(c)->sys, rel);
+	(void)snprintf(rel, sizeof(rel), "bus/pci/devices/%s/sriov_drivers_autoprobe", bdf);
+	attr_init(&p->autoprobe, collector_roots(c)->sys, rel);
+	return p;
+}
+
+/* One kept attribute as a number up to max; 0 or -errno. */
+static int
+read_u64(struct attr *a, uint64_t max, int64_t now, uint64_t *ret)
+{
+	char buf[32];
+
+	ssize_t n = attr_read(a, buf, sizeof(buf), now);
+	if (n < 0)
+		return (int)n;
+	return parse_u64(buf, 10, max, ret);
+}
 
 static void
 skip_cb(void *arg, const char *what, int err)
@@ -94,6 +160,8 @@ sriov_fini(struct collector *c)
 	pcidb_close(st->db);
 	persist_free(&st->persist);
 	free(st->groups);
+	pfs_clear(st);
+	free(st->pfs);
 	free(st);
 	collector_set_data(c, NULL);
 }
@@ -168,12 +236,14 @@ group_size(struct collector *c, long group)
 }
 
 static void
-collect_pf(struct collector *c, struct expo *out, const struct pci_fn *fn, const struct persist *p)
+collect_pf(struct collector *c, struct expo *out, const struct pci_fn *fn, const struct persist *p,
+	   int64_t now)
 {
 	struct sriov_state *st = collector_get_data(c);
 	int sys = collector_roots(c)->sys;
-	char rel[96], vendor[8], device[8], name[160];
+	char vendor[8], device[8], name[160];
 	uint64_t v;
+	struct pf_cache *pc = pf_cache_get(c, fn->bdf);
 
 	(void)snprintf(vendor, sizeof(vendor), "%04x", fn->vendor);
 	(void)snprintf(device, sizeof(device), "%04x", fn->device);
@@ -190,15 +260,14 @@ collect_pf(struct collector *c, struct expo *out, const struct pci_fn *fn, const
 		       "driver such as vfio-pci (a VM took the PF and every VF with it).",
 		       ok ? 1 : 0, EXPO_LABELS({"pci_address", fn->bdf}));
 
-	(void)snprintf(rel, sizeof(rel), "bus/pci/devices/%s/sriov_totalvfs", fn->bdf);
-	int r = sysfs_read_u64(sys, rel, 10, 65535, &v);
+	int r = read_u64(&pc->totalvfs, 65535, now, &v);
 	if (r == 0)
 		(void)expo_add(out, "gpu_sriov_vfs_supported", EXPO_GAUGE,
 			       "VFs the PF's driver allows, from sriov_totalvfs (0 with the stock i915 "
 			       "or i915.max_vfs unset).",
 			       (double)v, EXPO_LABELS({"pci_address", fn->bdf}));
 	else
-		collector_skip(c, rel, -r);
+		collector_skip(c, pc->totalvfs.rel, -r);
 
 	int n = pci_count_vfs(sys, fn->bdf);
 	if (n >= 0)
@@ -220,16 +289,19 @@ collect_pf(struct collector *c, struct expo *out, const struct pci_fn *fn, const
 			       1, EXPO_LABELS({"pci_address", fn->bdf}, {"source", source}));
 	}
 
-	(void)snprintf(rel, sizeof(rel), "bus/pci/devices/%s/sriov_drivers_autoprobe", fn->bdf);
-	r = sysfs_read_u64(sys, rel, 10, 1, &v);
+	r = read_u64(&pc->autoprobe, 1, now, &v);
 	if (r == 0)
 		(void)expo_add(out, "gpu_sriov_vfs_drivers_autoprobe", EXPO_GAUGE,
 			       "1 when new VFs are probed by drivers (sriov_drivers_autoprobe).",
 			       (double)v, EXPO_LABELS({"pci_address", fn->bdf}));
 	else if (r != -ENOENT)
-		collector_skip(c, rel, -r);
+		collector_skip(c, pc->autoprobe.rel, -r);
 
-	r = pcidb_has_sriov(st->db, fn->bdf);
+	if (!pc->cap_known) {
+		pc->cap = pcidb_has_sriov(st->db, fn->bdf);
+		pc->cap_known = pc->cap >= 0;
+	}
+	r = pc->cap;
 	if (r >= 0)
 		(void)expo_add(out, "gpu_sriov_pf_sriov_capability_present", EXPO_GAUGE,
 			       "1 when libpci finds the SR-IOV extended capability in the PF's "
@@ -268,11 +340,12 @@ sriov_collect(struct collector *c, struct expo *out)
 	const struct roots *roots = collector_roots(c);
 	struct pci_list l;
 	int pve_err;
+	int64_t now = monotonic_ns();
 
 	int r = pci_list_gpus(c, roots->sys, &l);
 	if (r < 0)
 		return r;
-	const struct persist *p = persist_get(c, monotonic_ns());
+	const struct persist *p = persist_get(c, now);
 	/* Only for the vmid label: shared with the proxmox collector, which reports problems. */
 	const struct pve_config *pve = pve_config_for_scrape(roots->root, roots->sys,
 							     collector_scrape_id(c), NULL, NULL,
@@ -280,7 +353,7 @@ sriov_collect(struct collector *c, struct expo *out)
 	for (size_t i = 0; i < l.n; i++) {
 		const struct pci_fn *fn = &l.fns[i];
 		if (fn->role == PCI_ROLE_PF)
-			collect_pf(c, out, fn, p);
+			collect_pf(c, out, fn, p, now);
 		else if (fn->role == PCI_ROLE_VF)
 			collect_vf(out, fn, pve);
 		ssize_t size = fn->role != PCI_ROLE_NONE && fn->iommu_group >= 0

@@ -1,7 +1,11 @@
-/* HTTP server on libmicrohttpd. One thread per connection, so a slow scrape or a slow client
- * never delays another request; collection itself is serialised in scrape.c. Every request
- * passes the web config's steps in the exporter-toolkit's order: client certificate, config
- * state (500), rate limit (429), configured headers, basic auth (401), then the route. */
+/* HTTP server on libmicrohttpd. One event-loop thread (epoll) per listening socket serves every
+ * connection; a metrics request does not hold it while its collection runs: its connection is
+ * suspended, and resumed when scrape.c calls back. So slow or idle clients, a slow collection and a
+ * collector hung in the kernel delay no other request (/healthz says which), and 16 concurrent
+ * scrapes cost a wake-up each instead of a thread each (README "Performance" has the figures).
+ * Every request passes the web config's steps in the exporter-toolkit's order: client
+ * certificate, config state (500), rate limit (429), configured headers, basic auth (401), then
+ * the route. */
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -15,7 +19,6 @@
 #include <unistd.h>
 
 #include "auth.h"
-#include "gzip.h"
 #include "http.h"
 #include "log.h"
 #include "negotiate.h"
@@ -25,12 +28,10 @@
 #include "tls.h"
 #include "xalloc.h"
 
-/* libmicrohttpd changed the handler's return type in 0.9.71; building against either must work. */
-#if MHD_VERSION >= 0x00097002
+/* Needs libmicrohttpd 0.9.73 or newer (Debian 12 has 0.9.75): shared bodies are handed over with
+ * a release callback that takes an argument (0.9.73), and the handler returns enum MHD_Result
+ * (0.9.71). An older library fails the build at the first of them. */
 typedef enum MHD_Result mhd_result;
-#else
-typedef int mhd_result;
-#endif
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 #define DEFAULT_SCRAPE_TIMEOUT_S 10.0
@@ -46,8 +47,18 @@ struct web_state {
 	struct web_config c; /* zeroed when there is no web config */
 };
 
+/* One libmicrohttpd daemon, and what its callbacks get as their argument. No thread pool: a
+ * pool splits --web.max-connections between its threads, which would refuse connections below
+ * the limit, and two threads served about as many scrapes per second as one. */
+struct daemon {
+	struct MHD_Daemon *mhd;
+	struct http_server *server;
+	atomic_uint open; /* connections open now */
+	bool stopping; /* guarded by suspend_lock: suspended requests resumed, no new ones */
+};
+
 struct http_server {
-	struct MHD_Daemon **daemons; /* one per listening socket */
+	struct daemon **daemons; /* one per listening socket */
 	int *fds;
 	size_t ndaemons;
 	struct http_options o;
@@ -56,11 +67,58 @@ struct http_server {
 	struct web_state *web; /* what requests use; each takes a reference */
 	struct web_state *tls; /* what the daemons were started with (certificates, trust) */
 	struct ratelimit limiter;
+	struct request *suspended; /* guarded by suspend_lock: requests waiting for a collection */
 	struct status_page *status; /* counters the status page keeps between views */
 };
 
-/* The first handler call for a request carries only headers; this marks that it was seen. */
-static int request_started;
+/* A GET or HEAD request, from its first handler call (headers only) to libmicrohttpd's
+ * completion callback. A metrics request asks scrape.c for a collection, is suspended, and is
+ * answered when it is resumed. */
+struct request {
+	atomic_uint refs; /* libmicrohttpd's until completion; the scraper's until it calls back */
+	bool asked;       /* the collection was asked for: the next call answers */
+	bool page;        /* for the status page, not the metrics */
+	bool counted;     /* holds one of max_requests */
+	uint64_t ticket;
+	struct daemon *daemon; /* used only while suspended: a stopping daemon resumes its own */
+	struct MHD_Connection *conn;
+	/* Guarded by suspend_lock: */
+	bool suspended;
+	bool aborted; /* resumed because its daemon stops; answered 503 */
+	struct request *prev, *next; /* in the server's suspended list */
+};
+
+/* Guards the requests' suspended state. Not the server's: the scraper may call back after
+ * the server is gone (scraper_free() calls the waiters left), and then touches only the request. */
+static pthread_mutex_t suspend_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct request *
+request_ref(struct request *q)
+{
+	atomic_fetch_add(&q->refs, 1);
+	return q;
+}
+
+static void
+request_put(struct request *q)
+{
+	if (q != NULL && atomic_fetch_sub(&q->refs, 1) == 1)
+		free(q);
+}
+
+/* Under suspend_lock. */
+static void
+unlink_suspended(struct http_server *s, struct request *q)
+{
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else
+		s->suspended = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	q->prev = q->next = NULL;
+	q->suspended = false;
+}
 
 static struct web_state *
 state_new(struct web_config *c, bool broken)
@@ -173,23 +231,97 @@ scrape_deadline(struct MHD_Connection *conn)
 	return monotonic_ns() + (int64_t)((t - margin) * 1e9);
 }
 
-/* The status page: rendered per request from a fresh collection, never cached. */
-static mhd_result
-landing(struct http_server *s, const struct web_state *st, struct MHD_Connection *conn)
+/* libmicrohttpd calls this when it is done with a response's body: the shared body's reference
+ * goes with it, on whichever thread sent the last byte. */
+static void
+release_body(void *cls)
 {
-	struct buf b = BUF_INIT;
-	size_t len;
+	scrape_result_put(cls);
+}
 
-	status_page_serve(s->status, s->o.scraper, scrape_deadline(conn), s->o.telemetry_path + 1,
-			  &b);
-	char *body = buf_steal(&b, &len);
+/* Called back by the scraper (any thread) when the request's collection is done, or when the
+ * scraper is freed: resumes the connection unless its daemon stopping already did. */
+static void
+request_ready(void *arg)
+{
+	struct request *q = arg;
+
+	(void)pthread_mutex_lock(&suspend_lock);
+	if (q->suspended) {
+		unlink_suspended(q->daemon->server, q);
+		MHD_resume_connection(q->conn);
+	}
+	(void)pthread_mutex_unlock(&suspend_lock);
+	request_put(q);
+}
+
+/* Gives back the request's max_requests slot. */
+static void
+release_slot(struct http_server *s, struct request *q)
+{
+	if (q->counted) {
+		atomic_fetch_sub(&s->inflight, 1);
+		q->counted = false;
+	}
+}
+
+/* First call of a metrics or status page request: takes a max_requests slot, suspends the
+ * connection and asks for a collection; the scraper's callback resumes it. */
+static mhd_result
+collection_ask(struct daemon *dm, const struct web_state *st, struct MHD_Connection *conn,
+	    struct request *q)
+{
+	struct http_server *s = dm->server;
+
+	uint64_t now_inflight = atomic_fetch_add(&s->inflight, 1) + 1;
+	if (s->o.max_requests > 0 && now_inflight > s->o.max_requests) {
+		char msg[96];
+		atomic_fetch_sub(&s->inflight, 1);
+		(void)snprintf(msg, sizeof(msg),
+			       "Limit of concurrent requests reached (%llu), try again later.",
+			       (unsigned long long)s->o.max_requests);
+		return respond_text(conn, st, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
+	}
+	q->counted = true;
+	q->daemon = dm;
+	q->conn = conn;
+	(void)pthread_mutex_lock(&suspend_lock);
+	if (dm->stopping) {
+		(void)pthread_mutex_unlock(&suspend_lock);
+		release_slot(s, q);
+		return respond_text(conn, NULL, MHD_HTTP_SERVICE_UNAVAILABLE,
+				    "The server is restarting, try again.");
+	}
+	/* Suspended under the lock that the callback and a stopping daemon take: neither can see a
+	 * request that is listed but not yet suspended. */
+	q->asked = true;
+	q->suspended = true;
+	q->next = s->suspended;
+	if (s->suspended != NULL)
+		s->suspended->prev = q;
+	s->suspended = q;
+	MHD_suspend_connection(conn);
+	(void)pthread_mutex_unlock(&suspend_lock);
+	q->ticket = scraper_request(s->o.scraper, scrape_deadline(conn), request_ready,
+				    request_ref(q));
+	return MHD_YES;
+}
+
+/* Answers the status page with the HTML in page (taken). */
+static mhd_result
+page_respond(struct MHD_Connection *conn, const struct web_state *st, struct buf *page)
+{
+	size_t len;
+	char *body = buf_steal(page, &len);
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+
 	if (resp == NULL) {
 		free(body);
 		return MHD_NO;
 	}
 	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=UTF-8");
+	/* The page is the state now: a cached copy would hide a change. */
 	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	add_configured_headers(resp, st);
 	mhd_result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
@@ -197,54 +329,69 @@ landing(struct http_server *s, const struct web_state *st, struct MHD_Connection
 	return r;
 }
 
+/* First call of a status page request: answered at once when no collection can be waited for,
+ * else suspended for one like a scrape. */
 static mhd_result
-metrics(struct http_server *s, const struct web_state *st, struct MHD_Connection *conn)
+landing(struct daemon *dm, const struct web_state *st, struct MHD_Connection *conn,
+	struct request *q)
 {
+	struct http_server *s = dm->server;
+	struct buf page = BUF_INIT;
+
+	if (q == NULL || status_page_without_collection(s->status, s->o.scraper,
+							 s->o.telemetry_path + 1, &page))
+		return page_respond(conn, st, &page);
+	q->page = true;
+	return collection_ask(dm, st, conn, q);
+}
+
+/* The call after the connection was resumed: answers from the collection. */
+static mhd_result
+answer(struct daemon *dm, const struct web_state *st, struct MHD_Connection *conn,
+       struct request *q)
+{
+	struct http_server *s = dm->server;
 	struct negotiation n;
-	struct buf b = BUF_INIT;
-	size_t len;
+	struct scrape_body body;
 	mhd_result r;
 
-	uint64_t now_inflight = atomic_fetch_add(&s->inflight, 1) + 1;
-	if (s->o.max_requests > 0 && now_inflight > s->o.max_requests) {
-		char msg[96];
-		(void)snprintf(msg, sizeof(msg),
-			       "Limit of concurrent requests reached (%llu), try again later.",
-			       (unsigned long long)s->o.max_requests);
-		r = respond_text(conn, st, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
+	(void)pthread_mutex_lock(&suspend_lock);
+	bool aborted = q->aborted;
+	(void)pthread_mutex_unlock(&suspend_lock);
+	if (aborted) {
+		r = respond_text(conn, NULL, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 "The server is restarting, try again.");
+		goto out;
+	}
+	if (q->page) {
+		struct buf page = BUF_INIT;
+		status_page_take(s->status, s->o.scraper, q->ticket, s->o.telemetry_path + 1,
+				 &page);
+		r = page_respond(conn, st, &page);
 		goto out;
 	}
 	negotiate_format(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
 			 &n);
-	(void)scraper_run(s->o.scraper, n.format, scrape_deadline(conn), &b);
-
-	const char *encoding = NULL;
-	if (negotiate_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						       MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
-		struct buf z = BUF_INIT;
-		if (gzip_compress(b.data, b.len, &z) == 0) {
-			buf_free(&b);
-			b = z;
-			encoding = "gzip";
-		}
-	}
-	char *body = buf_steal(&b, &len);
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	bool gzip = negotiate_gzip(
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+	scraper_take(s->o.scraper, q->ticket, n.format, gzip, &body);
+	/* The body is shared and never written: libmicrohttpd only reads a buffer response. */
+	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
+		body.len, (void *)(uintptr_t)body.data, release_body, body.ref);
 	if (resp == NULL) {
-		free(body);
+		scrape_result_put(body.ref);
 		r = MHD_NO;
 		goto out;
 	}
 	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, n.content_type);
 	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-	if (encoding != NULL)
-		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
+	if (body.gzip)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	add_configured_headers(resp, st);
 	r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
 out:
-	atomic_fetch_sub(&s->inflight, 1);
+	release_slot(s, q);
 	return r;
 }
 
@@ -292,9 +439,11 @@ rate_allowed(struct http_server *s)
 }
 
 static mhd_result
-serve(struct http_server *s, const struct web_state *st, struct MHD_Connection *conn,
-      const char *url, bool get_or_head)
+serve(struct daemon *dm, const struct web_state *st, struct MHD_Connection *conn,
+      const char *url, bool get_or_head, struct request *q)
 {
+	struct http_server *s = dm->server;
+
 	/* A refused certificate ends the connection without an answer, as a failed handshake
 	 * would (libmicrohttpd cannot refuse it during the handshake). */
 	if (!client_allowed(st, conn))
@@ -309,10 +458,10 @@ serve(struct http_server *s, const struct web_state *st, struct MHD_Connection *
 	if (!get_or_head)
 		return respond_text(conn, st, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed");
 	/* HEAD is answered like GET: libmicrohttpd drops the body and keeps Content-Length. */
-	if (strcmp(url, s->o.telemetry_path) == 0)
-		return metrics(s, st, conn);
+	if (strcmp(url, s->o.telemetry_path) == 0 && q != NULL)
+		return collection_ask(dm, st, conn, q);
 	if (strcmp(url, "/") == 0)
-		return landing(s, st, conn);
+		return landing(dm, st, conn, q);
 	if (strcmp(url, "/healthz") == 0)
 		return healthz(s, st, conn);
 	return respond_text(conn, st, MHD_HTTP_NOT_FOUND, "Not Found");
@@ -322,7 +471,8 @@ static mhd_result
 handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	const char *version, const char *upload_data, size_t *upload_data_size, void **req)
 {
-	struct http_server *s = cls;
+	struct daemon *dm = cls;
+	struct http_server *s = dm->server;
 	bool get_or_head = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 			   strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 
@@ -331,13 +481,36 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 	(void)upload_data_size;
 	/* Other methods are answered at once, without reading a body they may carry. */
 	if (*req == NULL && get_or_head) {
-		*req = &request_started;
+		struct request *q = xcalloc(1, sizeof(*q));
+		atomic_init(&q->refs, 1);
+		*req = q;
 		return MHD_YES;
 	}
+	struct request *q = *req;
 	struct web_state *st = state_get(s);
-	mhd_result r = serve(s, st, conn, url, get_or_head);
+	/* A resumed request passed every check when it was asked for; the rate limit must not
+	 * count it twice. */
+	mhd_result r = q != NULL && q->asked ? answer(dm, st, conn, q)
+					     : serve(dm, st, conn, url, get_or_head, q);
 	state_put(st);
 	return r;
+}
+
+/* libmicrohttpd is done with the request (answered, or the connection closed). A request is
+ * never suspended here: daemons resume every suspended request before they stop. */
+static void
+completed(void *cls, struct MHD_Connection *conn, void **req, enum MHD_RequestTerminationCode toe)
+{
+	struct daemon *dm = cls;
+	struct request *q = *req;
+
+	(void)conn;
+	(void)toe;
+	if (q == NULL)
+		return;
+	release_slot(dm->server, q);
+	*req = NULL;
+	request_put(q);
 }
 
 static void
@@ -369,19 +542,55 @@ trust_list(const struct web_config *c)
 	return NULL;
 }
 
-static struct MHD_Daemon *
+/* --web.max-connections: libmicrohttpd's own limit, with an event loop, stops accepting and leaves
+ * further connections waiting in the listen backlog; these are accepted and closed at once, as
+ * documented (and as one thread per connection did). libmicrohttpd's limit stays above ours, so
+ * it never holds them back first; the slack covers connections it has not yet cleaned up. */
+#define LIBRARY_LIMIT_SLACK 16
+
+static mhd_result
+accept_ok(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct daemon *dm = cls;
+
+	(void)addr;
+	(void)addrlen;
+	return atomic_load(&dm->open) < dm->server->o.max_connections ? MHD_YES : MHD_NO;
+}
+
+static void
+connection_event(void *cls, struct MHD_Connection *conn, void **socket_context,
+		 enum MHD_ConnectionNotificationCode toe)
+{
+	struct daemon *dm = cls;
+
+	(void)conn;
+	(void)socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&dm->open, 1);
+	else
+		atomic_fetch_sub(&dm->open, 1);
+}
+
+/* Starts a daemon on fd; NULL when libmicrohttpd cannot. Free with stop_daemons(). */
+static struct daemon *
 start_daemon(struct http_server *s, int fd, const struct web_config *c)
 {
-	struct MHD_OptionItem opt[12];
+	struct daemon *dm = xcalloc(1, sizeof(*dm));
+
+	struct MHD_OptionItem opt[14];
 	size_t n = 0;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 
 	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
+	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, dm};
 	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
 					   (intptr_t)s->o.idle_timeout_s, NULL};
+	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+					   (intptr_t)connection_event, dm};
 	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
-					   (intptr_t)s->o.max_connections, NULL};
+					   (intptr_t)(s->o.max_connections + LIBRARY_LIMIT_SLACK), NULL};
 	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 					   (intptr_t)s->o.max_connections_per_ip, NULL};
 	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -400,31 +609,61 @@ start_daemon(struct http_server *s, int fd, const struct web_config *c)
 	}
 	opt[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	/* The logger goes first so errors while starting reach our log. */
-	return MHD_start_daemon(flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
-				mhd_log, NULL, MHD_OPTION_ARRAY, opt, MHD_OPTION_END);
+	dm->server = s;
+	atomic_init(&dm->open, 0);
+	dm->mhd = MHD_start_daemon(flags, 0, accept_ok, dm, handler, dm, MHD_OPTION_EXTERNAL_LOGGER,
+				   mhd_log, NULL, MHD_OPTION_ARRAY, opt, MHD_OPTION_END);
+	if (dm->mhd == NULL) {
+		free(dm);
+		return NULL;
+	}
+	return dm;
 }
 
+/* Stops daemons: libmicrohttpd refuses to stop one with a suspended connection, so requests
+ * still waiting for a collection (a hung collector) are resumed first and answered 503, and no
+ * new one is suspended there. */
+static void
+stop_daemons(struct daemon **d, size_t n)
+{
+	(void)pthread_mutex_lock(&suspend_lock);
+	for (size_t i = 0; i < n; i++)
+		d[i]->stopping = true;
+	for (struct request *q = n > 0 ? d[0]->server->suspended : NULL, *next; q != NULL;
+	     q = next) {
+		next = q->next;
+		if (!q->daemon->stopping)
+			continue;
+		unlink_suspended(q->daemon->server, q);
+		q->aborted = true;
+		MHD_resume_connection(q->conn);
+	}
+	(void)pthread_mutex_unlock(&suspend_lock);
+	for (size_t i = 0; i < n; i++) {
+		MHD_stop_daemon(d[i]->mhd);
+		free(d[i]);
+	}
+}
 /* Stops daemons without closing their sockets, which other daemons go on serving. With drain,
  * requests under way get up to DRAIN_NS to finish first; idle keep-alive connections are then
  * closed, and clients open new ones. */
 static void
-stop_quiesced(struct MHD_Daemon **d, size_t n, bool drain)
+stop_quiesced(struct daemon **d, size_t n, bool drain)
 {
 	for (size_t i = 0; i < n; i++)
-		(void)MHD_quiesce_daemon(d[i]);
+		(void)MHD_quiesce_daemon(d[i]->mhd);
 	int64_t until = monotonic_ns() + DRAIN_NS;
 	for (size_t i = 0; drain && i < n; i++) {
 		for (;;) {
 			const union MHD_DaemonInfo *di =
-				MHD_get_daemon_info(d[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+				MHD_get_daemon_info(d[i]->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 			if (di == NULL || di->num_connections == 0 || monotonic_ns() >= until)
 				break;
 			struct timespec ts = {0, 10000000};
 			(void)nanosleep(&ts, NULL);
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		MHD_stop_daemon(d[i]);
+	stop_daemons(d, n);
 }
 
 /* Starts daemons for st on the same sockets, then stops the old ones: both accept for a moment
@@ -433,7 +672,7 @@ stop_quiesced(struct MHD_Daemon **d, size_t n, bool drain)
 static int
 restart_daemons(struct http_server *s, struct web_state *st)
 {
-	struct MHD_Daemon **fresh = xcalloc(s->ndaemons, sizeof(*fresh));
+	struct daemon **fresh = xcalloc(s->ndaemons, sizeof(*fresh));
 
 	for (size_t i = 0; i < s->ndaemons; i++) {
 		fresh[i] = start_daemon(s, s->fds[i], &st->c);
@@ -557,8 +796,7 @@ http_stop(struct http_server *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 0; i < s->ndaemons; i++)
-		MHD_stop_daemon(s->daemons[i]);
+	stop_daemons(s->daemons, s->ndaemons);
 	free(s->daemons);
 	free(s->fds);
 	state_put(s->tls);

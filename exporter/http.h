@@ -1,6 +1,7 @@
 /* The HTTP front end (libmicrohttpd): landing page, metrics, health, the status codes and headers
  * Prometheus expects, and the web config (TLS, basic auth, headers, rate limit). It serves only
- * memory it owns: every body is rendered per request. */
+ * memory it owns or holds a reference to: a metrics body is shared, read-only, by every request
+ * answered from the same collection (scrape.h); other bodies are made per request. */
 #ifndef EXPORTER_HTTP_H
 #define EXPORTER_HTTP_H
 

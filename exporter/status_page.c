@@ -763,21 +763,29 @@ serve_view(const struct expo *e, size_t ok, void *arg)
 	status_page_render(sv->p, &sv->v, sv->out);
 }
 
+bool
+status_page_without_collection(struct status_page *p, struct scraper *scraper,
+			       const char *metrics_href, struct buf *out)
+{
+	struct status_view v = {.wall = time(NULL), .metrics_href = metrics_href};
+
+	if (scraper == NULL)
+		v.unavailable = "this server has no collector registry.";
+	else if (!scraper_healthy(scraper, monotonic_ns(), STATUS_STUCK_NS))
+		v.unavailable = "a collection has been running for more than 15 s (a read hangs in "
+				"the kernel); /healthz reports it after 60 s.";
+	else
+		return false;
+	v.now_ns = monotonic_ns();
+	status_page_render(p, &v, out);
+	return true;
+}
+
 void
-status_page_serve(struct status_page *p, struct scraper *scraper, int64_t deadline_ns,
-		  const char *metrics_href, struct buf *out)
+status_page_take(struct status_page *p, struct scraper *scraper, uint64_t ticket,
+		 const char *metrics_href, struct buf *out)
 {
 	struct serve sv = {p, {.wall = time(NULL), .metrics_href = metrics_href}, out};
 
-	if (scraper == NULL) {
-		sv.v.unavailable = "this server has no collector registry.";
-	} else if (!scraper_healthy(scraper, monotonic_ns(), STATUS_STUCK_NS)) {
-		sv.v.unavailable = "a collection has been running for more than 15 s (a read hangs "
-				   "in the kernel); /healthz reports it after 60 s.";
-	} else {
-		scraper_view(scraper, deadline_ns, serve_view, &sv);
-		return;
-	}
-	sv.v.now_ns = monotonic_ns();
-	status_page_render(p, &sv.v, out);
+	scraper_take_view(scraper, ticket, serve_view, &sv);
 }

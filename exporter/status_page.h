@@ -6,6 +6,7 @@
 #ifndef EXPORTER_STATUS_PAGE_H
 #define EXPORTER_STATUS_PAGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -34,10 +35,15 @@ struct status_view {
  * busy counters. */
 void status_page_render(struct status_page *p, const struct status_view *v, struct buf *out);
 
-/* Renders into out the page for a fresh collection from scraper (shared with concurrent scrapes
- * as in scraper_view()), or a page without one when scraper is NULL or a collection has been
- * running for more than STATUS_STUCK_NS. Borrowed arguments. */
-void status_page_serve(struct status_page *p, struct scraper *scraper, int64_t deadline_ns,
-		       const char *metrics_href, struct buf *out);
+/* When no collection can be waited for (scraper NULL, or one has been running for more than
+ * STATUS_STUCK_NS), renders into out a page that says why and returns true; returns false with
+ * out untouched otherwise. Borrowed arguments. */
+bool status_page_without_collection(struct status_page *p, struct scraper *scraper,
+				    const char *metrics_href, struct buf *out);
+
+/* Renders into out the page for the collection of ticket (scraper_request(), after its ready
+ * callback). Borrowed arguments. */
+void status_page_take(struct status_page *p, struct scraper *scraper, uint64_t ticket,
+		      const char *metrics_href, struct buf *out);
 
 #endif

@@ -1,6 +1,8 @@
 /* What the sriov collector keeps between scrapes, on a tree built in a temporary directory:
  * the persistence config is re-read within 5 s (the clock is moved at link time, so nothing
- * sleeps), IOMMU group sizes as soon as a PCI function comes or goes. */
+ * sleeps), IOMMU group sizes as soon as a PCI function comes or goes, and the PF's attributes
+ * (kept descriptors) on the next scrape when rewritten, within 5 s when the file is replaced, at
+ * once when the PF itself is replaced. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -126,12 +128,75 @@ test_group_size_follows_pci(void **state)
 	testrun_stop(&t);
 }
 
+static void
+put_replacing(const char *root, const char *rel, const char *text)
+{
+	char tmp_rel[600], from[1200], to[1200];
+
+	xsnprintf(tmp_rel, sizeof(tmp_rel), "%s.new", rel);
+	tree_put(root, tmp_rel, text);
+	xsnprintf(from, sizeof(from), "%s/%s", root, tmp_rel);
+	xsnprintf(to, sizeof(to), "%s/%s", root, rel);
+	assert_int_equal(rename(from, to), 0);
+}
+
+#define PF_DIR "devices/pci0000:00/0000:00:02.0/"
+#define SUPPORTED(n) "gpu_sriov_vfs_supported{pci_address=\"0000:00:02.0\"} " #n
+#define AUTOPROBE(n) "gpu_sriov_vfs_drivers_autoprobe{pci_address=\"0000:00:02.0\"} " #n
+
+static void
+test_pf_attributes_follow(void **state)
+{
+	struct testrun t;
+	char sys[600], link[700], from[1200], to[1200];
+
+	(void)state;
+	xsnprintf(sys, sizeof(sys), "%s/sys", tmp);
+	tree_put(sys, PF_DIR "sriov_drivers_autoprobe", "1\n");
+	assert_int_equal(testrun_start(&t, &sriov_collector, sys, NULL, NULL), 0);
+	char *text = scrape(&t);
+	ASSERT_LINE(text, SUPPORTED(7));
+	ASSERT_LINE(text, AUTOPROBE(1));
+	free(text);
+	/* Rewritten in place, as sysfs values change: the next scrape reads the new values. */
+	tree_put(sys, PF_DIR "sriov_totalvfs", "3\n");
+	tree_put(sys, PF_DIR "sriov_drivers_autoprobe", "0\n");
+	text = scrape(&t);
+	ASSERT_LINE(text, SUPPORTED(3));
+	ASSERT_LINE(text, AUTOPROBE(0));
+	free(text);
+	/* A file replaced (not something sysfs does; fixtures and copies can): within 5 s the kept
+	 * descriptor may still answer, at 5 s it must not. */
+	put_replacing(sys, PF_DIR "sriov_totalvfs", "5\n");
+	clock_offset += 4LL * 1000000000LL;
+	text = scrape(&t);
+	ASSERT_LINE(text, SUPPORTED(3));
+	free(text);
+	clock_offset += 1LL * 1000000000LL;
+	text = scrape(&t);
+	ASSERT_LINE(text, SUPPORTED(5));
+	free(text);
+	/* The PF removed and added again (a new bus/pci/devices entry, made before the old one
+	 * goes so it cannot reuse its inode) with other values: the next scrape reads them. */
+	put_replacing(sys, PF_DIR "sriov_totalvfs", "2\n");
+	xsnprintf(link, sizeof(link), "bus/pci/devices/0000:00:02.0.new");
+	tree_link(sys, link, "../../../devices/pci0000:00/0000:00:02.0");
+	xsnprintf(from, sizeof(from), "%s/%s", sys, link);
+	xsnprintf(to, sizeof(to), "%s/bus/pci/devices/0000:00:02.0", sys);
+	assert_int_equal(rename(from, to), 0);
+	text = scrape(&t);
+	ASSERT_LINE(text, SUPPORTED(2));
+	free(text);
+	testrun_stop(&t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_persist_within_bound, setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_group_size_follows_pci, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_pf_attributes_follow, setup, tree_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
