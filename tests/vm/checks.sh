@@ -136,6 +136,23 @@ check render_nodes_count "gpu_sriov_render_nodes is not 1" grep -qx 'gpu_sriov_r
 check drm_card_info "card0 of $GPU not in gpu_sriov_drm_card_info" \
 	grep -Eq "^gpu_sriov_drm_card_info\{[^}]*$GPU[^}]*\} 1" /tmp/metrics0.txt
 
+# 3b. --check as in a guest: without $DCLASS only display-class functions are GPUs, so the NVMe
+# PFs do not count and the virtio-gpu stands in for the VF; its render node is real here.
+gpu_sriov_exporter --check >/tmp/check.txt 2>/tmp/check.err
+crc=$?
+echo "---- --check (exit $crc) ----"
+cat /tmp/check.txt /tmp/check.err
+check check_runs "--check exited $crc (2 is a usage error, more a crash)" test "$crc" -le 1
+check check_guest_mode "--check did not choose guest mode" grep -q '^mode: guest' /tmp/check.txt
+check check_gpu_present "--check did not find card0 of $GPU" \
+	grep -q "^pass  GPU (VF) present: card0 at $GPU" /tmp/check.txt
+check check_render_present "--check: render node not present" \
+	grep -q '^pass  Render node present: /dev/dri/renderD128' /tmp/check.txt
+check check_render_openable "--check: render node not openable" \
+	grep -q '^pass  Render node openable' /tmp/check.txt
+check check_json "--check --output=json does not say render_open pass" sh -c \
+	"gpu_sriov_exporter --check --output=json | grep -q '\"id\": \"render_open\", \"status\": \"pass\"'"
+
 # 2. SR-IOV on the real PCI core, and what the exporter makes of it.
 check sriov_pf_initial "PF1 not 7 total / 0 enabled / no virtfn" sh -c \
 	"[ \$(cat $SYS/$PF1/sriov_totalvfs) = 7 ] && [ \$(cat $SYS/$PF1/sriov_numvfs) = 0 ] && ! ls -d $SYS/$PF1/virtfn* >/dev/null 2>&1"
