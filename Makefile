@@ -100,8 +100,9 @@ $(BUILD)/tests/test_iommu: ALL_LDFLAGS += -Wl,--wrap=monotonic_ns
 $(BUILD)/tests/test_kmsg: ALL_LDFLAGS += -Wl,--wrap=monotonic_ns
 # Counts whole-file reads: a load of unchanged VM configs reads none.
 $(BUILD)/tests/test_pve: ALL_LDFLAGS += -Wl,--wrap=sysfs_read_file -Wl,--wrap=monotonic_ns
-# Numbers and holds collections, and counts requests waiting for one (test_scrape.c).
-$(BUILD)/tests/test_scrape: ALL_LDFLAGS += -Wl,--wrap=registry_collect -Wl,--wrap=pthread_cond_wait
+# Numbers and holds collections, counts requests waiting for one, and fakes the clock (test_scrape.c).
+$(BUILD)/tests/test_scrape: ALL_LDFLAGS += -Wl,--wrap=registry_collect -Wl,--wrap=pthread_cond_wait \
+	-Wl,--wrap=monotonic_ns
 # Records the helper's sysfs writes and plays the kernel's part in the fixture copy.
 $(BUILD)/tests/test_helper: ALL_LDFLAGS += -Wl,--wrap=write
 # Makes chosen files vanish between readdir and open (glibc's fortified openat calls __openat_2).

@@ -1,7 +1,8 @@
 /* Scrape orchestration. Collection is serialised (collectors keep state and caches that are not
- * thread-safe), and requests that arrive while a collection runs share the next one: each
- * request gets the result of a collection that started after it arrived, so nothing served is
- * older than the request, yet 16 concurrent scrapers cost about one collection, not 16 in a row.
+ * thread-safe). A request that arrives while a collection runs joins it if that collection
+ * started at most SCRAPE_JOIN_NS earlier, and otherwise shares the next one: nothing served
+ * started more than SCRAPE_JOIN_NS before the request arrived, yet 16 concurrent scrapers cost
+ * about one collection, not 16 in a row, and wait for about one, not two.
  * Rendering happens outside the collection lock, once per format and result, and so does gzip
  * compression, once per format and result by the first request that asks for it: 16 clients
  * share one body instead of each copying (and compressing) its own.
@@ -226,12 +227,25 @@ result_from(struct scraper *s, int64_t deadline_ns, uint64_t want)
 	return r;
 }
 
-/* Waits for (or runs) a collection that starts after this call began, and returns it. */
+/* The collection a request arriving now is answered from (under s->lock): the one under way if
+ * it started at most SCRAPE_JOIN_NS ago, otherwise the next. */
+static uint64_t
+wanted_now(struct scraper *s)
+{
+	int64_t since = atomic_load(&s->running_since);
+
+	if (s->running && since != 0 && monotonic_ns() - since <= SCRAPE_JOIN_NS)
+		return s->started;
+	return s->started + 1;
+}
+
+/* Waits for (or runs) a collection that started at most SCRAPE_JOIN_NS before this call, and
+ * returns it. */
 static struct scrape_result *
 fresh_result(struct scraper *s, int64_t deadline_ns)
 {
 	(void)pthread_mutex_lock(&s->lock);
-	uint64_t want = s->started + 1;
+	uint64_t want = wanted_now(s);
 	(void)pthread_mutex_unlock(&s->lock);
 	return result_from(s, deadline_ns, want);
 }
@@ -269,7 +283,7 @@ scraper_request(struct scraper *s, int64_t deadline_ns, void (*ready)(void *arg)
 			fatalx("cannot start the collection thread: %s", strerror(r));
 		s->worker_started = true;
 	}
-	uint64_t want = s->started + 1;
+	uint64_t want = wanted_now(s);
 	if (s->nwaiters == s->capwaiters) {
 		s->capwaiters = s->capwaiters > 0 ? 2 * s->capwaiters : 16;
 		s->waiters = xrealloc(s->waiters, s->capwaiters * sizeof(*s->waiters));

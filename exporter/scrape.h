@@ -14,6 +14,11 @@
 struct scraper;
 struct scrape_result;
 
+/* A request is answered from a collection that started at most this long before it arrived: the
+ * one under way when that is young enough, else the next. A change on disk is therefore in every
+ * answer to a request that arrives more than 2 ms after it (collectors' own caches aside). */
+#define SCRAPE_JOIN_NS (2LL * 1000000LL)
+
 /* A body one request serves. data is read-only and shared with every request answered from the
  * same collection; it stays valid until scrape_result_put(ref), which may run on any thread (the
  * HTTP server drops it when libmicrohttpd has sent the response). */
@@ -31,14 +36,14 @@ struct scrape_body {
 struct scraper *scraper_new(struct registry *registry, bool exporter_metrics);
 void scraper_free(struct scraper *s);
 
-/* Fills *ret with the body of a collection that started after this call did: callers that
- * arrive while one runs wait and share the next. The body is in format, gzip-compressed when gzip
+/* Fills *ret with the body of a collection that started at most SCRAPE_JOIN_NS before this call
+ * (callers share it). The body is in format, gzip-compressed when gzip
  * is true and compression worked (ret->gzip says which); it is complete whether or not every
  * collector succeeded. The caller owns one reference and drops it with scrape_result_put(). */
 void scraper_get(struct scraper *s, enum expo_format format, bool gzip, int64_t deadline_ns,
 		 struct scrape_body *ret);
 
-/* Asks for a collection that starts after this call, as scraper_get() does, without waiting for
+/* Asks for a collection as scraper_get() does, without waiting for
  * it: ready(arg) is called exactly once, on the thread that finished a collection that satisfies
  * the request (a worker thread the scraper starts for such requests, or a scraper_get() caller),
  * or by scraper_free() when none did. ready must not call into the scraper. Returns the ticket
@@ -61,7 +66,7 @@ void scrape_result_put(struct scrape_result *r);
 size_t scraper_run(struct scraper *s, enum expo_format format, int64_t deadline_ns,
 		   struct buf *out);
 
-/* Calls fn with the sorted builder of a collection that started after this call did (shared as in
+/* Calls fn with the sorted builder of a collection as scraper_get() chooses it (shared as in
  * scraper_run()) and the number of collectors that succeeded. The builder is read-only and valid
  * only during the call; fn runs under the result's lock, so it must not scrape. */
 void scraper_view(struct scraper *s, int64_t deadline_ns,

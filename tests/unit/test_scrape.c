@@ -2,8 +2,9 @@
  * answered from one collection share its bodies (one buffer per format and encoding, valid until
  * each holder drops its reference). registry_collect is
  * replaced at link time by one that numbers collections and can be held at a gate, and
- * pthread_cond_wait is wrapped to count requests waiting for a collection, so every ordering
- * here is forced, not timed. */
+ * pthread_cond_wait is wrapped to count requests waiting for a collection, and monotonic_ns to a
+ * clock that moves only when a test ages the collection under way past SCRAPE_JOIN_NS, so every
+ * ordering here is forced, not timed. */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 size_t __wrap_registry_collect(struct registry *r, struct expo *out, int64_t deadline_ns);
 int __real_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
 int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+int64_t __wrap_monotonic_ns(void);
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
@@ -31,6 +33,20 @@ static int collections;
 static int held_below; /* collections numbered below this wait at the gate */
 static int inside;     /* collections at the gate now */
 static int waiting;    /* scrape requests waiting for a collection */
+static int64_t fake_now = 1000000000LL;
+
+int64_t
+__wrap_monotonic_ns(void)
+{
+	return __atomic_load_n(&fake_now, __ATOMIC_SEQ_CST);
+}
+
+/* The collection under way becomes too old to join: later requests wait for the next one. */
+static void
+age_collection(void)
+{
+	(void)__atomic_add_fetch(&fake_now, SCRAPE_JOIN_NS + 1, __ATOMIC_SEQ_CST);
+}
 
 size_t
 __wrap_registry_collect(struct registry *r, struct expo *out, int64_t deadline_ns)
@@ -170,7 +186,8 @@ test_no_result_older_than_the_request(void **state)
 	held_below = 2; /* collection 1 waits at the gate */
 	assert_int_equal(pthread_create(&ta, NULL, scrape, &a), 0);
 	wait_until(&inside, 1);
-	/* b arrives while collection 1 runs: it must not be answered from it. */
+	age_collection();
+	/* b arrives while collection 1 runs, which started too long before: not answered from it. */
 	assert_int_equal(pthread_create(&tb, NULL, scrape, &b), 0);
 	wait_until(&waiting, 1);
 	release();
@@ -191,6 +208,7 @@ test_waiting_requests_share_one_collection(void **state)
 	held_below = 2;
 	assert_int_equal(pthread_create(&t0, NULL, scrape, &first), 0);
 	wait_until(&inside, 1);
+	age_collection();
 	for (int i = 0; i < 8; i++) {
 		q[i] = (struct request){*state, BUF_INIT, false, {0}};
 		assert_int_equal(pthread_create(&t[i], NULL, scrape, &q[i]), 0);
@@ -219,6 +237,7 @@ test_shared_gzip_body(void **state)
 	held_below = 2;
 	assert_int_equal(pthread_create(&t0, NULL, scrape, &first), 0);
 	wait_until(&inside, 1);
+	age_collection();
 	for (int i = 0; i < 4; i++) {
 		q[i] = (struct request){*state, BUF_INIT, true, {0}};
 		assert_int_equal(pthread_create(&t[i], NULL, scrape, &q[i]), 0);
@@ -385,6 +404,7 @@ test_free_calls_back_waiters(void **state)
 	held_below = 2; /* collection 1 waits at the gate */
 	(void)scraper_request(*state, monotonic_ns() + 60000000000LL, on_ready, &a);
 	wait_until(&inside, 1);
+	age_collection();
 	(void)scraper_request(*state, monotonic_ns() + 60000000000LL, on_ready, &b);
 	assert_int_equal(pthread_create(&t, NULL, free_scraper, &f), 0);
 	*state = NULL; /* freed by the thread */
@@ -399,6 +419,30 @@ test_free_calls_back_waiters(void **state)
 	assert_true(collections == 1 || (collections == 2 && b.seen_collections == 2));
 }
 
+/* A request that arrives while a young collection runs joins it: no second collection, and the
+ * same answer as the request that started it. At the bound it still joins. */
+static void
+test_young_collection_is_joined(void **state)
+{
+	struct request a = {*state, BUF_INIT, false, {0}}, b = {*state, BUF_INIT, false, {0}};
+	pthread_t ta, tb;
+
+	held_below = 2; /* collection 1 waits at the gate */
+	assert_int_equal(pthread_create(&ta, NULL, scrape, &a), 0);
+	wait_until(&inside, 1);
+	(void)__atomic_add_fetch(&fake_now, SCRAPE_JOIN_NS, __ATOMIC_SEQ_CST);
+	assert_int_equal(pthread_create(&tb, NULL, scrape, &b), 0);
+	wait_until(&waiting, 1);
+	release();
+	assert_int_equal(pthread_join(ta, NULL), 0);
+	assert_int_equal(pthread_join(tb, NULL), 0);
+	assert_int_equal(collection_of(a.body.data), 1);
+	assert_int_equal(collection_of(b.body.data), 1);
+	assert_int_equal(collections, 1);
+	buf_free(&a.body);
+	buf_free(&b.body);
+}
+
 int
 main(void)
 {
@@ -406,6 +450,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_each_request_in_turn_collects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_result_older_than_the_request, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_young_collection_is_joined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_waiting_requests_share_one_collection, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shared_gzip_body, setup, teardown),
