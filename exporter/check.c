@@ -30,15 +30,25 @@ check_set(struct check_result *r, enum check_status status, const char *fmt, ...
 	va_end(ap);
 }
 
+/* Appends to b, after "; " when b already holds something. */
+static void append(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void
+append(struct buf *b, const char *fmt, va_list ap)
+{
+	if (b->len > 0)
+		buf_puts(b, "; ");
+	buf_vprintf(b, fmt, ap);
+}
+
 void
 check_add(struct check_result *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (r->detail.len > 0)
-		buf_puts(&r->detail, "; ");
 	va_start(ap, fmt);
-	buf_vprintf(&r->detail, fmt, ap);
+	append(&r->detail, fmt, ap);
 	va_end(ap);
 }
 
@@ -47,10 +57,8 @@ check_fix(struct check_result *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (r->fix.len > 0)
-		buf_puts(&r->fix, "; ");
 	va_start(ap, fmt);
-	buf_vprintf(&r->fix, fmt, ap);
+	append(&r->fix, fmt, ap);
 	va_end(ap);
 }
 
@@ -92,9 +100,8 @@ check_mode(const struct expo *e, struct buf *reason)
 		return CHECK_MODE_HOST;
 	}
 	check_list_free(&l);
-	check_list(e, "gpu_sriov_kernel_info", &l);
-	const char *release = l.n > 0 ? check_label(&l.v[0], "release") : "";
-	size_t rlen = strlen(release);
+	const char *release = check_running_kernel(e);
+	size_t rlen = release != NULL ? strlen(release) : 0;
 	if (has_series(e, "gpu_sriov_vms_configured") ||
 	    check_collector(e, "proxmox") == CHECK_COLLECTOR_FAILED) {
 		buf_puts(reason, "Proxmox VE configuration in /etc/pve");
@@ -108,7 +115,6 @@ check_mode(const struct expo *e, struct buf *reason)
 	} else {
 		buf_puts(reason, "no SR-IOV PF, Proxmox VE or max_vfs on the kernel command line");
 	}
-	check_list_free(&l);
 	return mode;
 }
 

@@ -4,6 +4,7 @@
  * a version table that would age. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "check_common.h"
@@ -116,12 +117,31 @@ check_kernel_eval(const struct expo *e, struct check_result *ret)
 }
 
 /* enable_guc is a bit set: bit 0 GuC submission, bit 1 HuC loading; -1 lets i915 choose per
- * platform. SR-IOV needs submission; the runbook (and the i915-sriov-dkms README) set 3. */
+ * platform. SR-IOV needs submission; the runbook (and the i915-sriov-dkms README) set 3. The
+ * module collector reads an int; the range check keeps the conversion defined for any double. */
+bool
+check_guc_param(const struct expo *e, int64_t *ret)
+{
+	struct expo_label m[] = {{"module", "i915"}, {"param", "enable_guc"}};
+	double v;
+
+	if (!expo_value(e, "gpu_sriov_module_param", m, 2, &v) || !(v >= INT32_MIN && v <= INT32_MAX))
+		return false;
+	*ret = (int64_t)v;
+	return true;
+}
+
+bool
+check_guc_submits(int64_t guc)
+{
+	return guc > 0 && (guc & 1) != 0;
+}
+
 static void
 guc_eval(const struct expo *e, struct check_result *ret, const char *fix)
 {
 	struct check_driver d;
-	double v;
+	int64_t guc;
 
 	check_driver(e, &d);
 	if (d.name != NULL && strcmp(d.name, "xe") == 0) {
@@ -134,26 +154,25 @@ guc_eval(const struct expo *e, struct check_result *ret, const char *fix)
 		check_set(ret, CHECK_WARN, "not checked: i915 is not loaded");
 		return;
 	}
-	struct expo_label m[] = {{"module", "i915"}, {"param", "enable_guc"}};
-	if (!expo_value(e, "gpu_sriov_module_param", m, 2, &v)) {
+	if (!check_guc_param(e, &guc)) {
 		check_set(ret, CHECK_WARN,
 			  "not checked: i915 is loaded but its enable_guc parameter was not readable");
 		return;
 	}
-	long guc = (long)v;
-	if (guc == 3 || (guc > 0 && (guc & 3) == 3)) {
-		check_set(ret, CHECK_PASS, "i915.enable_guc=%ld: GuC submission and HuC", guc);
+	if (check_guc_submits(guc) && (guc & 2) != 0) {
+		check_set(ret, CHECK_PASS, "i915.enable_guc=%lld: GuC submission and HuC",
+			  (long long)guc);
 		return;
 	}
-	if (guc > 0 && (guc & 1) != 0)
-		check_set(ret, CHECK_WARN, "i915.enable_guc=%ld: GuC submission without HuC; the "
-			  "runbook sets 3", guc);
+	if (check_guc_submits(guc))
+		check_set(ret, CHECK_WARN, "i915.enable_guc=%lld: GuC submission without HuC; the "
+			  "runbook sets 3", (long long)guc);
 	else if (guc < 0)
-		check_set(ret, CHECK_WARN, "i915.enable_guc=%ld: i915 chooses per platform; SR-IOV "
-			  "needs GuC submission, set 3 explicitly", guc);
+		check_set(ret, CHECK_WARN, "i915.enable_guc=%lld: i915 chooses per platform; SR-IOV "
+			  "needs GuC submission, set 3 explicitly", (long long)guc);
 	else
-		check_set(ret, CHECK_FAIL, "i915.enable_guc=%ld: GuC submission is off, so the GPU "
-			  "cannot run SR-IOV", guc);
+		check_set(ret, CHECK_FAIL, "i915.enable_guc=%lld: GuC submission is off, so the GPU "
+			  "cannot run SR-IOV", (long long)guc);
 	check_fix(ret, "%s", fix);
 }
 

@@ -106,16 +106,26 @@ render_open_eval(const struct expo *e, struct check_result *r)
 			check_add(r, "%s opens read-write and answers as a DRM device", node);
 			continue;
 		}
-		const char *err = "";
-		for (size_t j = 0; j < errors.n && err[0] == '\0'; j++) {
-			if (strcmp(check_label(&errors.v[j], "render_node"), node) == 0)
-				err = check_label(&errors.v[j], "error");
-		}
+		const struct expo_series *s = check_find(&errors, "render_node", node);
+		const char *err = s != NULL ? check_label(s, "error") : "";
 		check_raise(r, CHECK_FAIL);
 		open_error(r, node, err);
 	}
 	check_list_free(&errors);
 	check_list_free(&nodes);
+}
+
+/* The pmu collector's open errors other than ENOENT and EACCES/EPERM, as its HELP explains them. */
+static const char *
+pmu_error_meaning(const char *err)
+{
+	if (strcmp(err, "ENODATA") == 0)
+		return "ENODATA: it offers no event this exporter uses";
+	if (strcmp(err, "ENODEV") == 0)
+		return "ENODEV: it went away or changed; the exporter reopens it after a backoff";
+	if (strcmp(err, "EINVAL") == 0)
+		return "EINVAL: its sysfs description is unusable";
+	return err[0] != '\0' ? err : "no reason recorded";
 }
 
 /* i915 registers no PMU for a VF: its absence in a guest is the normal case, never a failure. */
@@ -132,21 +142,23 @@ pmu_eval(const struct expo *e, struct check_result *r)
 		check_set(r, CHECK_WARN, "not checked: the pmu collector saw no GPU with a driver");
 	for (size_t i = 0; i < avail.n; i++) {
 		const char *bdf = check_label(&avail.v[i], "pci_address");
-		const char *err = "";
-		for (size_t j = 0; j < errors.n && err[0] == '\0'; j++) {
-			if (strcmp(check_label(&errors.v[j], "pci_address"), bdf) == 0)
-				err = check_label(&errors.v[j], "error");
-		}
-		if (avail.v[i].value == 1)
+		const struct expo_series *s = check_find(&errors, "pci_address", bdf);
+		const char *err = s != NULL ? check_label(s, "error") : "";
+		if (avail.v[i].value == 1) {
 			check_add(r, "%s: PMU available", bdf);
-		else if (strcmp(err, "ENOENT") == 0)
+		} else if (strcmp(err, "ENOENT") == 0) {
 			check_add(r, "%s: no PMU, as usual in a VF guest (busy comes from fdinfo)", bdf);
-		else {
+		} else if (strcmp(err, "EACCES") == 0 || strcmp(err, "EPERM") == 0) {
 			check_raise(r, CHECK_WARN);
-			check_add(r, "%s: a PMU exists but cannot be opened (%s): needs CAP_PERFMON or "
-				     "perf_event_paranoid <= 0",
+			check_add(r, "%s: a PMU exists but opening it is not permitted (%s): needs "
+				     "CAP_PERFMON or perf_event_paranoid <= 0",
 				  bdf, err);
 			check_fix(r, "run as root, or sysctl kernel.perf_event_paranoid=0");
+		} else {
+			/* Not a permission the fix above could grant: say what the error means. */
+			check_raise(r, CHECK_WARN);
+			check_add(r, "%s: a PMU exists but is unusable (%s)", bdf,
+				  pmu_error_meaning(err));
 		}
 	}
 	check_list_free(&errors);

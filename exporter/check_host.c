@@ -1,7 +1,7 @@
 /* The --check table for a hypervisor, and its checks of the kernel, IOMMU, command line, driver
- * and DKMS (check_pf.c has those of the PF, its VFs and the VMs). Each check reads the collection only; the fixes are the
- * user's runbook's commands and config lines (seed, alerts/runbooks/) with this host's PCI
- * addresses, kernels and VM ids filled in. */
+ * and DKMS (check_pf.c has those of the PF, its VFs and the VMs). Each check reads the collection
+ * only; the fixes are the user's runbook's commands and config lines (seed, alerts/runbooks/) with
+ * this host's PCI addresses, kernels and VM ids filled in. */
 #include <stdio.h>
 #include <string.h>
 
@@ -77,10 +77,8 @@ iommu_eval(const struct expo *e, struct check_result *r)
 	check_list(e, "gpu_sriov_device_iommu_group_size", &groups);
 	for (size_t i = 0; i < pfs.n; i++) {
 		const char *bdf = check_label(&pfs.v[i], "pci_address");
-		bool grouped = false;
-		for (size_t j = 0; j < groups.n && !grouped; j++)
-			grouped = strcmp(check_label(&groups.v[j], "pci_address"), bdf) == 0;
-		if (!grouped && check_collector(e, "sriov") == CHECK_COLLECTOR_OK) {
+		if (check_find(&groups, "pci_address", bdf) == NULL &&
+		    check_collector(e, "sriov") == CHECK_COLLECTOR_OK) {
 			check_raise(r, CHECK_FAIL);
 			check_add(r, "the PF %s is in no IOMMU group (the iGPU is left out without "
 				     "intel_iommu=on)", bdf);
@@ -126,7 +124,6 @@ cmdline_eval(const struct expo *e, struct check_result *r)
 	enum check_status worst = CHECK_PASS;
 	char name[32];
 	uint64_t n;
-	double v;
 
 	if (check_collector_unusable(e, "kernel", r))
 		return;
@@ -135,7 +132,7 @@ cmdline_eval(const struct expo *e, struct check_result *r)
 	const char *other = strcmp(drv, "xe") == 0 ? "i915" : "xe";
 
 	const char *iommu = check_cmdline(e, "intel_iommu");
-	if (iommu != NULL && check_list_has(iommu, "on")) {
+	if (iommu != NULL && check_comma_list_has(iommu, "on")) {
 		note_param(&present, "intel_iommu", iommu);
 	} else {
 		note_param(&missing, "intel_iommu=on", "");
@@ -161,11 +158,9 @@ cmdline_eval(const struct expo *e, struct check_result *r)
 	if (strcmp(drv, "i915") == 0) {
 		const char *guc = check_cmdline(e, "i915.enable_guc");
 		int64_t g;
-		struct expo_label m[] = {{"module", "i915"}, {"param", "enable_guc"}};
-		if (guc != NULL && parse_i64(guc, 10, -1, 1000, &g) == 0 && g > 0 && (g & 1) != 0) {
+		if (guc != NULL && parse_i64(guc, 10, -1, 1000, &g) == 0 && check_guc_submits(g)) {
 			note_param(&present, "i915.enable_guc", guc);
-		} else if (!(expo_value(e, "gpu_sriov_module_param", m, 2, &v) && v > 0 &&
-			     ((long)v & 1) != 0)) {
+		} else if (!(check_guc_param(e, &g) && check_guc_submits(g))) {
 			note_param(&missing, "i915.enable_guc=3", "");
 			worst = CHECK_FAIL;
 		}
@@ -180,7 +175,7 @@ cmdline_eval(const struct expo *e, struct check_result *r)
 		}
 	}
 	const char *blacklist = check_cmdline(e, "module_blacklist");
-	if (blacklist != NULL && check_list_has(blacklist, other)) {
+	if (blacklist != NULL && check_comma_list_has(blacklist, other)) {
 		note_param(&present, "module_blacklist", blacklist);
 	} else {
 		note_param(&missing, "module_blacklist", other);
@@ -199,13 +194,6 @@ cmdline_eval(const struct expo *e, struct check_result *r)
 	buf_free(&missing);
 }
 
-static bool
-module_loaded(const struct expo *e, const char *module)
-{
-	double v;
-	return check_value(e, "gpu_sriov_module_loaded", "module", module, &v) && v == 1;
-}
-
 static void
 other_driver_eval(const struct expo *e, struct check_result *r)
 {
@@ -216,14 +204,14 @@ other_driver_eval(const struct expo *e, struct check_result *r)
 	check_driver(e, &d);
 	const char *other = strcmp(d.intended, "xe") == 0 ? "i915" : "xe";
 	const char *blacklist = check_cmdline(e, "module_blacklist");
-	bool listed = blacklist != NULL && check_list_has(blacklist, other);
+	bool listed = blacklist != NULL && check_comma_list_has(blacklist, other);
 
 	if (d.name != NULL && strcmp(d.name, other) == 0) {
 		check_set(r, CHECK_FAIL,
 			  "the GPU runs on %s (%s), but the set-up is for %s (%s.max_vfs): %s took "
 			  "the GPU",
 			  other, d.from, d.intended, d.intended, other);
-	} else if (module_loaded(e, other)) {
+	} else if (check_module_flag(e, "gpu_sriov_module_loaded", other)) {
 		check_set(r, CHECK_WARN,
 			  "%s is loaded (not bound to the GPU now): a rebind or reboot can let it take "
 			  "the GPU from %s",
@@ -322,21 +310,29 @@ module_eval(const struct expo *e, struct check_result *r)
 		fix_dkms_install(r);
 }
 
-/* DKMS state name of module on kernel (the state set's member at 1), "" when none. */
+/* The series of l for module on kernel whose value is 1 (the state set's member, a failed build),
+ * NULL when none. Borrowed from l. */
+static const struct expo_series *
+dkms_find(const struct check_list *l, const char *module, const char *kernel)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct expo_series *s = &l->v[i];
+		if (s->value == 1 && strcmp(check_label(s, "module"), module) == 0 &&
+		    strcmp(check_label(s, "kernel"), kernel) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* DKMS state name of module on kernel, "" when none. */
 static const char *
 dkms_state(const struct check_list *states, const char *module, const char *kernel,
 	   const char **ret_version)
 {
-	for (size_t i = 0; i < states->n; i++) {
-		const struct expo_series *s = &states->v[i];
-		if (s->value == 1 && strcmp(check_label(s, "module"), module) == 0 &&
-		    strcmp(check_label(s, "kernel"), kernel) == 0) {
-			*ret_version = check_label(s, "version");
-			return check_label(s, "state");
-		}
-	}
-	*ret_version = "";
-	return "";
+	const struct expo_series *s = dkms_find(states, module, kernel);
+
+	*ret_version = s != NULL ? check_label(s, "version") : "";
+	return s != NULL ? check_label(s, "state") : "";
 }
 
 static bool
@@ -344,17 +340,13 @@ dkms_failed(const struct expo *e, const char *module, const char *kernel, const 
 	    const char **ret_version)
 {
 	struct check_list l;
-	bool failed = false;
 
 	check_list(e, "gpu_sriov_dkms_build_failed", &l);
-	for (size_t i = 0; i < l.n && !failed; i++) {
-		const struct expo_series *s = &l.v[i];
-		if (s->value == 1 && strcmp(check_label(s, "module"), module) == 0 &&
-		    strcmp(check_label(s, "kernel"), kernel) == 0) {
-			failed = true;
-			*ret_arch = check_label(s, "arch");
-			*ret_version = check_label(s, "version");
-		}
+	const struct expo_series *s = dkms_find(&l, module, kernel);
+	bool failed = s != NULL;
+	if (failed) {
+		*ret_arch = check_label(s, "arch");
+		*ret_version = check_label(s, "version");
 	}
 	check_list_free(&l);
 	return failed;

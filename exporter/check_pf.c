@@ -99,7 +99,7 @@ check_vfs_eval(const struct expo *e, struct check_result *r)
 			check_add(r, "%s: %.0f VFs, more than the %.0f intended", bdf, on, want);
 			continue;
 		}
-		unsigned target = want > 0 ? (unsigned)want : CHECK_RUNBOOK_VFS;
+		unsigned target = check_wanted_vfs(e, bdf); /* on < want: want, or the runbook's */
 		check_raise(r, CHECK_FAIL);
 		if (want < 0)
 			check_add(r, "%s: no VFs", bdf);
@@ -135,11 +135,8 @@ check_persist_eval(const struct expo *e, struct check_result *r)
 	check_list(e, "gpu_sriov_vfs_expected_source_info", &sources);
 	for (size_t i = 0; i < pfs.n; i++) {
 		const char *bdf = check_label(&pfs.v[i], "pci_address");
-		const char *source = NULL;
-		for (size_t j = 0; j < sources.n && source == NULL; j++) {
-			if (strcmp(check_label(&sources.v[j], "pci_address"), bdf) == 0)
-				source = check_label(&sources.v[j], "source");
-		}
+		const struct expo_series *s = check_find(&sources, "pci_address", bdf);
+		const char *source = s != NULL ? check_label(s, "source") : NULL;
 		if (source != NULL && strcmp(source, "flag") != 0) {
 			check_add(r, "%s: %.0f VFs from %s", bdf,
 				  check_pf_value(e, "gpu_sriov_vfs_expected", bdf, 0), source);
@@ -234,10 +231,8 @@ check_pf_vm_eval(const struct expo *e, struct check_result *r)
 static bool
 is_vf(const struct check_list *vfs, const struct check_list *pfs, const char *bdf)
 {
-	for (size_t i = 0; i < vfs->n; i++) {
-		if (strcmp(check_label(&vfs->v[i], "pci_address"), bdf) == 0)
-			return true;
-	}
+	if (check_find(vfs, "pci_address", bdf) != NULL)
+		return true;
 	for (size_t i = 0; i < pfs->n; i++) {
 		const char *pf = check_label(&pfs->v[i], "pci_address");
 		size_t slot = strlen(pf) > 2 ? strlen(pf) - 2 : 0; /* "DDDD:BB:DD" before ".F" */

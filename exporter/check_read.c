@@ -49,6 +49,16 @@ check_label(const struct expo_series *s, const char *name)
 	return v != NULL ? v : "";
 }
 
+const struct expo_series *
+check_find(const struct check_list *l, const char *name, const char *value)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(check_label(&l->v[i], name), value) == 0)
+			return &l->v[i];
+	}
+	return NULL;
+}
+
 bool
 check_value(const struct expo *e, const char *name, const char *label, const char *value,
 	    double *ret)
@@ -104,8 +114,8 @@ check_dkms_is_sriov(const char *module)
 	return strstr(module, "sriov") != NULL;
 }
 
-static bool
-module_flag(const struct expo *e, const char *family, const char *module)
+bool
+check_module_flag(const struct expo *e, const char *family, const char *module)
 {
 	double v;
 	return check_value(e, family, "module", module, &v) && v == 1;
@@ -156,9 +166,9 @@ check_driver(const struct expo *e, struct check_driver *ret)
 	}
 	if (ret->name == NULL) {
 		ret->from = "the loaded module";
-		if (module_flag(e, "gpu_sriov_module_loaded", "i915"))
+		if (check_module_flag(e, "gpu_sriov_module_loaded", "i915"))
 			ret->name = "i915";
-		else if (module_flag(e, "gpu_sriov_module_loaded", "xe"))
+		else if (check_module_flag(e, "gpu_sriov_module_loaded", "xe"))
 			ret->name = "xe";
 	}
 	if (ret->name == NULL && ret->dkms_sriov) {
@@ -175,9 +185,9 @@ check_driver(const struct expo *e, struct check_driver *ret)
 		ret->from = NULL;
 		return;
 	}
-	ret->loaded = module_flag(e, "gpu_sriov_module_loaded", ret->name);
-	ret->sriov_capable = module_flag(e, "gpu_sriov_module_sriov_capable", ret->name);
-	ret->out_of_tree = module_flag(e, "gpu_sriov_module_out_of_tree", ret->name);
+	ret->loaded = check_module_flag(e, "gpu_sriov_module_loaded", ret->name);
+	ret->sriov_capable = check_module_flag(e, "gpu_sriov_module_sriov_capable", ret->name);
+	ret->out_of_tree = check_module_flag(e, "gpu_sriov_module_out_of_tree", ret->name);
 }
 
 double
@@ -211,19 +221,16 @@ const char *
 check_cmdline(const struct expo *e, const char *param)
 {
 	struct check_list l;
-	const char *value = NULL;
 
 	check_list(e, "gpu_sriov_kernel_cmdline_param_info", &l);
-	for (size_t i = 0; i < l.n && value == NULL; i++) {
-		if (strcmp(check_label(&l.v[i], "param"), param) == 0)
-			value = check_label(&l.v[i], "value");
-	}
+	const struct expo_series *s = check_find(&l, "param", param);
+	const char *value = s != NULL ? check_label(s, "value") : NULL;
 	check_list_free(&l);
 	return value;
 }
 
 bool
-check_list_has(const char *list, const char *item)
+check_comma_list_has(const char *list, const char *item)
 {
 	size_t n = strlen(item);
 

@@ -1,6 +1,7 @@
-/* Read helpers for the --check evaluations: series of one family as a list, collector state, and
- * which GPU driver the machine uses. Everything borrows from the collection (struct expo) and is
- * valid while it is unchanged, i.e. for one check_report(). */
+/* Read helpers for the --check evaluations (the status page reads with check_label() and
+ * check_value() too): series of one family as a list, collector state, and which GPU driver the
+ * machine uses. Everything borrows from the collection (struct expo) and is valid while it is
+ * unchanged, i.e. for one check_report() or one status page. */
 #ifndef EXPORTER_CHECK_READ_H
 #define EXPORTER_CHECK_READ_H
 
@@ -23,6 +24,10 @@ void check_list_free(struct check_list *l);
 /* Label value of a series, "" when the series has none (never NULL). */
 const char *check_label(const struct expo_series *s, const char *name);
 
+/* The first series of l whose label name is value, NULL when none. Borrowed from l. */
+const struct expo_series *check_find(const struct check_list *l, const char *name,
+				     const char *value);
+
 /* Value of the first series of family name with label label=value (label NULL: any series).
  * Returns false, leaving *ret alone, when there is none. */
 bool check_value(const struct expo *e, const char *name, const char *label, const char *value,
@@ -37,6 +42,9 @@ enum check_collector {
 };
 
 enum check_collector check_collector(const struct expo *e, const char *name);
+
+/* Whether family (gpu_sriov_module_loaded, _sriov_capable, _out_of_tree) is 1 for module. */
+bool check_module_flag(const struct expo *e, const char *family, const char *module);
 
 /* When collector name did not succeed, sets r to a warning saying what could not be checked and
  * why (the privilege it likely needs, or the flag that turns it on) and returns true. */
@@ -77,6 +85,6 @@ const char *check_running_kernel(const struct expo *e);
  * a bare flag). NULL when absent. */
 const char *check_cmdline(const struct expo *e, const char *param);
 /* True when the comma-separated list has item (module_blacklist=a,b; intel_iommu=on,sm_on). */
-bool check_list_has(const char *list, const char *item);
+bool check_comma_list_has(const char *list, const char *item);
 
 #endif

@@ -1,14 +1,27 @@
 /* HTML building blocks (see html.h). */
+#include <stdbool.h>
 #include <time.h>
 
 #include "expo.h"
 #include "html.h"
+
+/* Whether s starts with a C1 control character (U+0080 to U+009F) in UTF-8. */
+static bool
+c1_control(const unsigned char *s)
+{
+	return s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f;
+}
 
 void
 html_escape(struct buf *b, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
+		if (c1_control((const unsigned char *)s)) {
+			buf_puts(b, "&#xFFFD;");
+			s++;
+			continue;
+		}
 		switch (c) {
 		case '<':
 			buf_puts(b, "&lt;");
@@ -36,12 +49,18 @@ html_escape(struct buf *b, const char *s)
 }
 
 void
-html_td(struct buf *b, const char *cls, const char *text)
+html_td_open(struct buf *b, const char *cls)
 {
 	if (cls != NULL)
 		buf_printf(b, "<td class=\"%s\">", cls);
 	else
 		buf_puts(b, "<td>");
+}
+
+void
+html_td(struct buf *b, const char *cls, const char *text)
+{
+	html_td_open(b, cls);
 	html_escape(b, text);
 	buf_puts(b, "</td>");
 }

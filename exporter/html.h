@@ -13,11 +13,14 @@
 #define HTML_DASH "\xe2\x80\x94"
 
 /* Appends s with < > & " ' as character references and control characters other than tab and
- * newline as U+FFFD, so it is safe in element content and in quoted attribute values. */
+ * newline (C0, DEL and C1, all parse errors in HTML) as U+FFFD, so it is safe in element content
+ * and in quoted attribute values. */
 void html_escape(struct buf *b, const char *s);
 
 /* <td class="cls">text</td>; no class attribute when cls is NULL. */
 void html_td(struct buf *b, const char *cls, const char *text);
+/* Only the opening <td class="cls"> of html_td(), for a cell with markup of the caller's. */
+void html_td_open(struct buf *b, const char *cls);
 /* A right-aligned number cell, or a dash when !known. */
 void html_td_number(struct buf *b, bool known, double v);
 /* "yes" (class ok) when v is not 0, "no" (class no_class) when it is, a dash when !known. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "busy_window.h"
+#include "check_read.h"
 #include "html.h"
 #include "log.h"
 #include "status_page.h"
@@ -69,13 +70,6 @@ status_page_free(struct status_page *p)
 
 /* ---- reading the collection ---- */
 
-static const char *
-label_or_empty(const struct expo_series *s, const char *name)
-{
-	const char *v = expo_label(s, name);
-	return v != NULL ? v : "";
-}
-
 static bool
 matches(const struct expo_series *s, const struct expo_label *match, size_t n)
 {
@@ -116,16 +110,6 @@ find_label(const struct expo *e, const char *name, const struct expo_label *matc
 
 	(void)expo_each(e, name, find_one, &f);
 	return f.found;
-}
-
-/* Value of family name for the series with label=value (label NULL: the unlabelled series). */
-static bool
-value_of(const struct expo *e, const char *name, const char *label, const char *value,
-	 double *ret)
-{
-	const struct expo_label m[] = {{label, value}};
-
-	return expo_value(e, name, m, label != NULL ? 1 : 0, ret);
 }
 
 static bool
@@ -179,7 +163,7 @@ failed_collector(const struct expo_series *s, void *arg)
 	}
 	buf_puts(c->b, c->failed == 0 ? "" : ", ");
 	buf_puts(c->b, "<b>");
-	html_escape(c->b, label_or_empty(s, "collector"));
+	html_escape(c->b, check_label(s, "collector"));
 	buf_puts(c->b, "</b>");
 	c->failed++;
 	return true;
@@ -240,10 +224,7 @@ td_vm(struct buf *b, const char *vmid, const char *name, const char *cls)
 		html_td(b, "muted", DASH);
 		return;
 	}
-	if (cls != NULL)
-		buf_printf(b, "<td class=\"%s\">", cls);
-	else
-		buf_puts(b, "<td>");
+	html_td_open(b, cls);
 	html_escape(b, vmid);
 	if (name != NULL && name[0] != '\0') {
 		buf_puts(b, " <span class=\"muted\">");
@@ -257,21 +238,23 @@ static bool
 pf_row(const struct expo_series *s, void *arg)
 {
 	const struct page *pg = arg;
-	const char *pci = label_or_empty(s, "pci_address");
-	const char *name = label_or_empty(s, "name");
+	const char *pci = check_label(s, "pci_address");
+	const char *name = check_label(s, "name");
 	const struct expo_label m[] = {{"pci_address", pci}};
 	double enabled, expected, supported, ok;
-	bool has_enabled = value_of(pg->e, "gpu_sriov_vfs_enabled", "pci_address", pci, &enabled);
-	bool has_expected = value_of(pg->e, "gpu_sriov_vfs_expected", "pci_address", pci, &expected);
+	bool has_enabled =
+	    check_value(pg->e, "gpu_sriov_vfs_enabled", "pci_address", pci, &enabled);
+	bool has_expected =
+	    check_value(pg->e, "gpu_sriov_vfs_expected", "pci_address", pci, &expected);
 	bool has_supported =
-	    value_of(pg->e, "gpu_sriov_vfs_supported", "pci_address", pci, &supported);
-	bool has_ok = value_of(pg->e, "gpu_sriov_pf_driver_ok", "pci_address", pci, &ok);
+	    check_value(pg->e, "gpu_sriov_vfs_supported", "pci_address", pci, &supported);
+	bool has_ok = check_value(pg->e, "gpu_sriov_pf_driver_ok", "pci_address", pci, &ok);
 	const char *vmid = find_label(pg->e, "gpu_sriov_vm_pf_assigned", m, 1, true, "vmid");
 
 	buf_puts(pg->b, "<tr>");
 	html_td(pg->b, "mono", pci);
-	html_td(pg->b, NULL, name[0] != '\0' ? name : label_or_empty(s, "device"));
-	html_td(pg->b, NULL, label_or_empty(s, "driver"));
+	html_td(pg->b, NULL, name[0] != '\0' ? name : check_label(s, "device"));
+	html_td(pg->b, NULL, check_label(s, "driver"));
 	td_vf_count(pg->b, has_enabled, enabled, has_expected, expected,
 		    find_label(pg->e, "gpu_sriov_vfs_expected_source_info", m, 1, false, "source"));
 	html_td_number(pg->b, has_supported, supported);
@@ -285,20 +268,20 @@ static bool
 vf_row(const struct expo_series *s, void *arg)
 {
 	const struct page *pg = arg;
-	const char *pci = label_or_empty(s, "pci_address");
-	const char *driver = label_or_empty(s, "driver");
-	const char *vmid = label_or_empty(s, "vmid");
+	const char *pci = check_label(s, "pci_address");
+	const char *driver = check_label(s, "driver");
+	const char *vmid = check_label(s, "vmid");
 	const struct expo_label m[] = {{"vmid", vmid}, {"pci_address", pci}};
 
 	buf_puts(pg->b, "<tr>");
 	html_td(pg->b, "mono", pci);
-	html_td(pg->b, "n", label_or_empty(s, "index"));
-	html_td(pg->b, "mono", label_or_empty(s, "pf"));
+	html_td(pg->b, "n", check_label(s, "index"));
+	html_td(pg->b, "mono", check_label(s, "pf"));
 	if (driver[0] == '\0')
 		html_td(pg->b, "warn", "(unbound)");
 	else
 		html_td(pg->b, NULL, driver);
-	html_td(pg->b, "n", label_or_empty(s, "iommu_group"));
+	html_td(pg->b, "n", check_label(s, "iommu_group"));
 	td_vm(pg->b, vmid, find_label(pg->e, "gpu_sriov_vm_hostpci_info", m, 2, false, "name"), NULL);
 	buf_puts(pg->b, "</tr>\n");
 	return true;
@@ -312,11 +295,11 @@ missing_hostpci(const struct expo_series *s, void *arg)
 	if (s->value != 1.0)
 		return true;
 	buf_puts(pg->b, "<p class=\"bad\">VM ");
-	html_escape(pg->b, label_or_empty(s, "vmid"));
+	html_escape(pg->b, check_label(s, "vmid"));
 	buf_puts(pg->b, " (");
-	html_escape(pg->b, label_or_empty(s, "hostpci"));
+	html_escape(pg->b, check_label(s, "hostpci"));
 	buf_puts(pg->b, ") is configured with ");
-	html_escape(pg->b, label_or_empty(s, "pci_address"));
+	html_escape(pg->b, check_label(s, "pci_address"));
 	buf_puts(pg->b, ", which does not exist: it will not start.</p>\n");
 	return true;
 }
@@ -362,15 +345,15 @@ static bool
 dkms_row(const struct expo_series *s, void *arg)
 {
 	const struct page *pg = arg;
-	const char *module = label_or_empty(s, "module");
-	const char *kernel = label_or_empty(s, "kernel");
-	const char *state = label_or_empty(s, "state");
+	const char *module = check_label(s, "module");
+	const char *kernel = check_label(s, "kernel");
+	const char *state = check_label(s, "state");
 	const struct expo_label ready_m[] = {{"module", module}, {"kernel", kernel}};
 	const struct expo_label failed_m[] = {
 	    {"module", module},
-	    {"version", label_or_empty(s, "version")},
+	    {"version", check_label(s, "version")},
 	    {"kernel", kernel},
-	    {"arch", label_or_empty(s, "arch")},
+	    {"arch", check_label(s, "arch")},
 	};
 	const struct expo_label kernel_m[] = {{"release", kernel}, {"newest", "true"}};
 	double ready, failed;
@@ -387,7 +370,7 @@ dkms_row(const struct expo_series *s, void *arg)
 
 	buf_puts(pg->b, "<tr>");
 	html_td(pg->b, NULL, module);
-	html_td(pg->b, NULL, label_or_empty(s, "version"));
+	html_td(pg->b, NULL, check_label(s, "version"));
 	buf_puts(pg->b, "<td class=\"mono\">");
 	html_escape(pg->b, kernel);
 	if (running != NULL && strcmp(running, kernel) == 0)
@@ -442,7 +425,7 @@ domain_type(const struct expo_series *s, void *arg)
 
 	if (s->value == 1.0) {
 		buf_putc(b, ' ');
-		html_escape(b, label_or_empty(s, "type"));
+		html_escape(b, check_label(s, "type"));
 	}
 	return true;
 }
@@ -451,15 +434,15 @@ static void
 put_iommu(struct page *pg)
 {
 	double on, units, groups;
-	bool has_on = value_of(pg->e, "gpu_sriov_iommu_enabled", NULL, NULL, &on);
+	bool has_on = check_value(pg->e, "gpu_sriov_iommu_enabled", NULL, NULL, &on);
 
 	buf_puts(pg->b, "<section><h2>IOMMU</h2><dl><dt>Enabled</dt>");
 	if (!has_on)
 		buf_puts(pg->b, "<dd class=\"muted\">" DASH "</dd>");
 	else
 		buf_puts(pg->b, on != 0 ? "<dd class=\"ok\">yes</dd>" : "<dd class=\"warn\">no</dd>");
-	bool has_units = value_of(pg->e, "gpu_sriov_iommu_units", NULL, NULL, &units);
-	bool has_groups = value_of(pg->e, "gpu_sriov_iommu_groups", NULL, NULL, &groups);
+	bool has_units = check_value(pg->e, "gpu_sriov_iommu_units", NULL, NULL, &units);
+	bool has_groups = check_value(pg->e, "gpu_sriov_iommu_groups", NULL, NULL, &groups);
 	dd_number(pg->b, "Units", has_units, units);
 	dd_number(pg->b, "Groups", has_groups, groups);
 	buf_puts(pg->b, "<dt>Default domain</dt><dd class=\"mono\">");
@@ -482,8 +465,8 @@ static bool
 watchdog_row(const struct expo_series *s, void *arg)
 {
 	const struct page *pg = arg;
-	const char *pci = label_or_empty(s, "pci_address");
-	const char *state = label_or_empty(s, "state");
+	const char *pci = check_label(s, "pci_address");
+	const char *state = check_label(s, "state");
 	const struct expo_label m[] = {{"pci_address", pci}};
 	static const char *const results[] = {"success", "failure", "skipped"};
 	double last;
@@ -509,7 +492,7 @@ watchdog_row(const struct expo_series *s, void *arg)
 		html_td_number(pg->b, known, n);
 	}
 	buf_puts(pg->b, "<td>");
-	if (value_of(pg->e, "gpu_sriov_watchdog_last_repair_timestamp_seconds", "pci_address",
+	if (check_value(pg->e, "gpu_sriov_watchdog_last_repair_timestamp_seconds", "pci_address",
 		     pci, &last))
 		html_utc(pg->b, last);
 	else
@@ -524,7 +507,7 @@ put_watchdog(struct page *pg)
 	static const char *const heads[] = {"PF",	    "State",   "Repaired",
 					    "Failed", "Skipped", "Last repair"};
 	double on;
-	bool has_on = value_of(pg->e, "gpu_sriov_watchdog_enabled", NULL, NULL, &on);
+	bool has_on = check_value(pg->e, "gpu_sriov_watchdog_enabled", NULL, NULL, &on);
 
 	buf_puts(pg->b, "<section><h2>Watchdog</h2>\n");
 	if (!has_on) {
@@ -547,7 +530,7 @@ static bool
 node_row(const struct expo_series *s, void *arg)
 {
 	const struct page *pg = arg;
-	const char *node = label_or_empty(s, "render_node");
+	const char *node = check_label(s, "render_node");
 	const struct expo_label m[] = {{"render_node", node}};
 	double accessible;
 	bool has_accessible = expo_value(pg->e, "gpu_sriov_render_node_accessible", m, 1,
@@ -558,7 +541,7 @@ node_row(const struct expo_series *s, void *arg)
 
 	buf_puts(pg->b, "<tr>");
 	html_td(pg->b, "mono", node);
-	html_td(pg->b, "mono", label_or_empty(s, "pci_address"));
+	html_td(pg->b, "mono", check_label(s, "pci_address"));
 	html_td(pg->b, NULL, function != NULL ? function : DASH);
 	html_td_yes_no(pg->b, true, s->value, "bad");
 	html_td_yes_no(pg->b, has_accessible, accessible, "warn");
@@ -613,10 +596,10 @@ busy_gather(const struct expo_series *s, void *arg)
 {
 	struct busy *bz = arg;
 	struct busy_row r = {
-	    .pci = label_or_empty(s, "pci_address"),
-	    .engine = label_or_empty(s, "engine"),
-	    .class = label_or_empty(s, "class"),
-	    .source = label_or_empty(s, "source"),
+	    .pci = check_label(s, "pci_address"),
+	    .engine = check_label(s, "engine"),
+	    .class = check_label(s, "class"),
+	    .source = check_label(s, "source"),
 	};
 	const struct expo_label m[] = {{"pci_address", r.pci}, {"engine", r.engine}};
 	struct busy_sample sm = {.key = busy_key(&r), .value = s->value, .capacity = 1};

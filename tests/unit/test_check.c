@@ -54,6 +54,8 @@ struct host {
 	const char *vm_name;
 	const char *domain; /* IOMMU default domain type */
 	bool xe_loaded;
+	bool guc_set; /* enable_guc is guc instead of the runbook's 3 */
+	double guc;
 };
 
 static const char *const host_collectors[] = {"dkms", "drm",   "iommu", "kernel",
@@ -94,7 +96,8 @@ host(const struct host *h)
 	add(e, "gpu_sriov_module_loaded", h->xe_loaded ? 1 : 0, "module", "xe", END);
 	add(e, "gpu_sriov_module_sriov_capable", h->stock_i915 ? 0 : 1, "module", "i915", END);
 	add(e, "gpu_sriov_module_out_of_tree", h->stock_i915 ? 0 : 1, "module", "i915", END);
-	add(e, "gpu_sriov_module_param", 3, "module", "i915", "param", "enable_guc", END);
+	add(e, "gpu_sriov_module_param", h->guc_set ? h->guc : 3, "module", "i915", "param",
+	    "enable_guc", END);
 	add(e, "gpu_sriov_dkms_ready", h->stock_i915 ? 0 : 1, "module", "i915-sriov-dkms", "kernel",
 	    kver, END);
 	add(e, "gpu_sriov_dkms_module_state", 1, "module", "i915-sriov-dkms", "version",
@@ -354,6 +357,40 @@ test_xe_loaded_next_to_i915(void **state)
 	expo_free(e);
 }
 
+/* Each enable_guc value the module can hold, and one no int can: never converted blindly. */
+static void
+test_guc_values(void **state)
+{
+	static const struct {
+		double guc;
+		const char *status, *part;
+	} cases[] = {
+	    {7, "pass", "enable_guc=7: GuC submission and HuC"},
+	    {1, "warn", "enable_guc=1: GuC submission without HuC"},
+	    {-1, "warn", "i915 chooses per platform"},
+	    {2, "fail", "enable_guc=2: GuC submission is off"},
+	    {0, "fail", "enable_guc=0: GuC submission is off"},
+	    {1e12, "warn", "enable_guc parameter was not readable"},
+	    {-1e300, "warn", "enable_guc parameter was not readable"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct host h = {.vfs_enabled = 7, .guc_set = true, .guc = cases[i].guc};
+		struct expo *e = host(&h);
+		int rc;
+		char *text = report(e, CHECK_OUTPUT_TEXT, false, &rc);
+		assert_check(text, "GuC submission", cases[i].status, cases[i].part);
+		free(text);
+		expo_free(e);
+	}
+	assert_true(check_guc_submits(1));
+	assert_true(check_guc_submits(3));
+	assert_false(check_guc_submits(2));
+	assert_false(check_guc_submits(-1));
+	assert_false(check_guc_submits(0));
+}
+
 /* A collector that failed or did not run is a warning saying why, never a pass. */
 static void
 test_collector_unusable(void **state)
@@ -414,7 +451,7 @@ test_mode(void **state)
 }
 
 static struct expo *
-guest(const char *open_error, double clients)
+guest(const char *open_error, double clients, const char *pmu_error)
 {
 	struct expo *e = expo_new();
 	const char *vf = "0000:01:00.0";
@@ -435,7 +472,8 @@ guest(const char *open_error, double clients)
 		add(e, "gpu_sriov_render_node_open_error_info", 1, "render_node", "renderD128",
 		    "pci_address", vf, "error", open_error, END);
 	add(e, "gpu_sriov_pmu_available", 0, "pci_address", vf, END);
-	add(e, "gpu_sriov_pmu_open_error_info", 1, "pci_address", vf, "error", "ENOENT", END);
+	add(e, "gpu_sriov_pmu_open_error_info", 1, "pci_address", vf, "error",
+	    pmu_error != NULL ? pmu_error : "ENOENT", END);
 	add(e, "gpu_sriov_drm_clients", clients, "pci_address", vf, END);
 	(void)expo_sort(e);
 	return e;
@@ -447,7 +485,7 @@ test_guest(void **state)
 	int rc;
 
 	(void)state;
-	struct expo *e = guest(NULL, 3);
+	struct expo *e = guest(NULL, 3, NULL);
 	char *text = report(e, CHECK_OUTPUT_TEXT, false, &rc);
 	assert_int_equal(rc, 0);
 	text_assert_line(text, "summary: 7 passed, 0 warnings, 0 failed");
@@ -456,11 +494,27 @@ test_guest(void **state)
 	free(text);
 	expo_free(e);
 
-	e = guest("EACCES", 0);
+	e = guest("EACCES", 0, NULL);
 	text = report(e, CHECK_OUTPUT_TEXT, false, &rc);
 	assert_int_equal(rc, 1);
 	assert_check(text, "Render node openable", "fail", "usermod -aG render");
 	assert_check(text, "DRM clients", "warn", "fallen back to the CPU");
+	free(text);
+	expo_free(e);
+
+	/* Only a permission error gets the permission fix. */
+	e = guest(NULL, 3, "EPERM");
+	text = report(e, CHECK_OUTPUT_TEXT, false, &rc);
+	assert_check(text, "GPU PMU", "warn", "perf_event_paranoid=0");
+	free(text);
+	expo_free(e);
+	e = guest(NULL, 3, "ENODEV");
+	text = report(e, CHECK_OUTPUT_TEXT, false, &rc);
+	assert_check(text, "GPU PMU", "warn", "(ENODEV: it went away or changed");
+	char *line = line_of(text, "GPU PMU");
+	assert_null(strstr(line, "fix:"));
+	assert_null(strstr(line, "CAP_PERFMON"));
+	free(line);
 	free(text);
 	expo_free(e);
 }
@@ -614,6 +668,7 @@ main(void)
 	    cmocka_unit_test(test_vm_checks),
 	    cmocka_unit_test(test_iommu_mode),
 	    cmocka_unit_test(test_xe_loaded_next_to_i915),
+	    cmocka_unit_test(test_guc_values),
 	    cmocka_unit_test(test_collector_unusable),
 	    cmocka_unit_test(test_mode),
 	    cmocka_unit_test(test_guest),

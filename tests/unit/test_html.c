@@ -33,6 +33,12 @@ test_escape(void **state)
 	s = take(&b);
 	assert_string_equal(s, "");
 	free(s);
+	/* C1 controls (NEL, CSI) are replaced too; U+00A0 and a lone lead byte at the end are not
+	 * C1 and pass. */
+	html_escape(&b, "a\xc2\x85" "b\xc2\x9b" "c\xc2\xa0" "d\xc2");
+	s = take(&b);
+	assert_string_equal(s, "a&#xFFFD;b&#xFFFD;c\xc2\xa0" "d\xc2");
+	free(s);
 }
 
 static void
@@ -49,12 +55,14 @@ test_cells(void **state)
 	html_td_yes_no(&b, true, 1, "bad");
 	html_td_yes_no(&b, true, 0, "bad");
 	html_td_yes_no(&b, false, 1, "bad");
+	html_td_open(&b, NULL);
+	html_td_open(&b, "mono");
 	char *s = take(&b);
 	assert_string_equal(s, "<td>&lt;x&gt;</td><td class=\"ok\">a&amp;b</td>"
 			       "<td class=\"n\">12</td><td class=\"n\">0.5</td>"
 			       "<td class=\"n muted\">" HTML_DASH "</td>"
 			       "<td class=\"ok\">yes</td><td class=\"bad\">no</td>"
-			       "<td class=\"muted\">" HTML_DASH "</td>");
+			       "<td class=\"muted\">" HTML_DASH "</td><td><td class=\"mono\">");
 	free(s);
 }
 
