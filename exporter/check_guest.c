@@ -175,10 +175,16 @@ drm_clients_eval(const struct expo *e, struct check_result *r)
 		return;
 	check_list(e, "gpu_sriov_drm_clients", &clients);
 	(void)check_value(e, "gpu_sriov_fdinfo_processes_unreadable", NULL, NULL, &unreadable);
-	if (clients.n == 0)
-		check_set(r, CHECK_WARN, "not checked: no GPU function");
+	size_t judged = 0;
 	for (size_t i = 0; i < clients.n; i++) {
 		const char *bdf = check_label(&clients.v[i], "pci_address");
+		double card;
+		/* A display function without a DRM driver (an emulated VGA next to the VF) has no
+		 * device to use: nothing is expected to open it. */
+		if (!expo_value(e, "gpu_sriov_drm_card_info", EXPO_LABELS({"pci_address", bdf}),
+				&card))
+			continue;
+		judged++;
 		if (clients.v[i].value > 0) {
 			check_add(r, "%.0f DRM clients on %s", clients.v[i].value, bdf);
 			continue;
@@ -188,12 +194,14 @@ drm_clients_eval(const struct expo *e, struct check_result *r)
 			     "back to the CPU",
 			  bdf);
 	}
+	if (judged == 0)
+		check_set(r, CHECK_WARN, "not checked: no GPU function with a DRM device");
 	double nodes = 0;
 	(void)check_value(e, "gpu_sriov_render_nodes", NULL, NULL, &nodes);
-	if (r->status != CHECK_PASS && clients.n > 0 && nodes == 0) {
+	if (r->status != CHECK_PASS && judged > 0 && nodes == 0) {
 		/* Nothing could use it: the render node checks have the fix. */
 		check_add(r, "there is no render node to use (see the render node checks)");
-	} else if (r->status != CHECK_PASS && clients.n > 0) {
+	} else if (r->status != CHECK_PASS && judged > 0) {
 		check_fix(r, "pass /dev/dri/renderD128 into the container, set the OpenVINO detector to "
 			     "device: GPU and ffmpeg hwaccel_args: preset-vaapi, restart it");
 		if (unreadable > 0) {

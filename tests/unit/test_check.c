@@ -502,6 +502,17 @@ test_guest(void **state)
 	free(text);
 	expo_free(e);
 
+	/* A display function without a DRM driver (QEMU's VGA next to the VF) is not judged. */
+	e = guest(NULL, 3, NULL);
+	add(e, "gpu_sriov_drm_clients", 0, "pci_address", "0000:00:01.0", END);
+	(void)expo_sort(e);
+	text = report(e, CHECK_OUTPUT_TEXT, false, &rc);
+	assert_int_equal(rc, 0);
+	assert_check(text, "DRM clients", "pass", "3 DRM clients on 0000:01:00.0");
+	assert_null(strstr(text, "0000:00:01.0"));
+	free(text);
+	expo_free(e);
+
 	/* Only a permission error gets the permission fix. */
 	e = guest(NULL, 3, "EPERM");
 	text = report(e, CHECK_OUTPUT_TEXT, false, &rc);
