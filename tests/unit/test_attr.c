@@ -38,7 +38,6 @@ __wrap_pread(int fd, void *buf, size_t n, off_t off)
 	return __real_pread(fd, buf, n, off);
 }
 
-#define SEC 1000000000LL
 #define T0 (1000 * SEC)
 
 static int

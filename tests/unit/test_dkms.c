@@ -24,19 +24,6 @@
 #include "registry.h"
 #include "testlib.h"
 
-int64_t __real_monotonic_ns(void);
-int64_t __wrap_monotonic_ns(void);
-
-/* The collector's clock (-Wl,--wrap=monotonic_ns): moved by the cache tests, never by itself. */
-#define SEC 1000000000LL
-static int64_t fake_now = 1000 * SEC;
-
-int64_t
-__wrap_monotonic_ns(void)
-{
-	return fake_now;
-}
-
 #define MOD "i915-sriov-dkms"
 #define MODDIR "var/lib/dkms/" MOD
 

@@ -24,7 +24,6 @@
 #include "testlib.h"
 
 static char *tmp;
-static int64_t fake_now;
 
 static int64_t
 fake_clock(void)

@@ -15,18 +15,6 @@
 #include "collectors.h"
 #include "testlib.h"
 
-int64_t __real_monotonic_ns(void);
-int64_t __wrap_monotonic_ns(void);
-
-#define SEC 1000000000LL
-static int64_t fake_now = 1000 * SEC;
-
-int64_t
-__wrap_monotonic_ns(void)
-{
-	return fake_now;
-}
-
 struct env {
 	char *top;
 	char proc[512];

@@ -16,18 +16,6 @@
 #include "kmsg_parse.h"
 #include "testlib.h"
 
-int64_t __real_monotonic_ns(void);
-int64_t __wrap_monotonic_ns(void);
-
-#define SEC 1000000000LL
-static int64_t fake_now = 1000 * SEC;
-
-int64_t
-__wrap_monotonic_ns(void)
-{
-	return fake_now;
-}
-
 static int
 parse(const char *rec, struct kmsg_record *r)
 {

@@ -24,18 +24,6 @@
 #include "sysfs.h"
 #include "testlib.h"
 
-int64_t __real_monotonic_ns(void);
-int64_t __wrap_monotonic_ns(void);
-
-/* The clock of pve_config_for_scrape() and the proxmox collector (-Wl,--wrap=monotonic_ns). */
-static int64_t fake_now = 1000 * 1000000000LL;
-
-int64_t
-__wrap_monotonic_ns(void)
-{
-	return fake_now;
-}
-
 ssize_t __real_sysfs_read_file(int dirfd, const char *rel, size_t max, char **ret);
 ssize_t __wrap_sysfs_read_file(int dirfd, const char *rel, size_t max, char **ret);
 
@@ -1133,7 +1121,6 @@ test_fixture_pf_passthrough(void **state)
 
 /* --- pve_cache_load(): what a load reads again, and what it sees --- */
 
-#define SEC 1000000000LL
 #define T0 (1000 * SEC)
 
 /* A host: node pve, PF 00:02.0 with VFs 02.1 and 02.2, VM 101 on 02.1, VM 102 on 02.2 through the

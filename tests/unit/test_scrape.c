@@ -21,11 +21,11 @@
 
 #include "log.h"
 #include "scrape.h"
+#include "testlib.h"
 
 size_t __wrap_registry_collect(struct registry *r, struct expo *out, int64_t deadline_ns);
 int __real_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
 int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
-int64_t __wrap_monotonic_ns(void);
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
@@ -33,13 +33,6 @@ static int collections;
 static int held_below; /* collections numbered below this wait at the gate */
 static int inside;     /* collections at the gate now */
 static int waiting;    /* scrape requests waiting for a collection */
-static int64_t fake_now = 1000000000LL;
-
-int64_t
-__wrap_monotonic_ns(void)
-{
-	return __atomic_load_n(&fake_now, __ATOMIC_SEQ_CST);
-}
 
 /* The collection under way becomes too old to join: later requests wait for the next one. */
 static void

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "registry.h"
 
@@ -56,6 +57,14 @@ void tree_rm(const char *root, const char *rel);
  * bus/pci/drivers/<driver> (none when driver is NULL: unbound) and the bus/pci/devices/<bdf>
  * link. Relationships (physfn, virtfnN, sriov_totalvfs) are the test's to add. */
 void tree_gpu(const char *sys, const char *bdf, const char *driver);
+
+/* The fake monotonic clock of tests linked with -Wl,--wrap=monotonic_ns: monotonic_ns() returns
+ * fake_now, which moves only when the test moves it (starts at 1000 s; threads share it through
+ * __atomic builtins). A test that needs another clock defines its own __wrap_monotonic_ns, which
+ * replaces testlib's weak one. */
+#define SEC 1000000000LL
+extern int64_t fake_now;
+int64_t __wrap_monotonic_ns(void);
 
 /* True when text holds line as a whole line (no partial match of a longer sample). */
 bool text_has_line(const char *text, const char *line);
