@@ -1,44 +1,31 @@
-/* Command-line flags, table-driven so --help, parsing and validation cannot drift apart. Forms
- * accepted, as in kingpin (node_exporter): --name=value, --name value, --name / --no-name for
- * booleans, repeatable --web.listen-address, -h. */
+/* Command-line flags of the exporter: its flag table, the setters of its value kinds and the rules
+ * between flags. The forms (--name=value, --name value, --[no-]name, -h) and the repeat rule are
+ * flagparse.c's; --[no-]collector.NAME and --collector.disable-defaults are added here. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../collectors/pci.h"
 #include "cli.h"
+#include "flagparse.h"
 #include "flags.h"
 #include "parse.h"
 #include "xalloc.h"
 
+/* The value kinds set_value() takes; booleans, --help and --version are flagparse.c's. */
 enum flag_kind {
-	FLAG_BOOL,
-	FLAG_STRING,
+	FLAG_STRING = FLAGPARSE_VALUE,
 	FLAG_COUNT, /* unsigned number */
-	FLAG_LIST,  /* repeatable string */
+	FLAG_LIST,  /* repeatable string; count at count_offset */
 	FLAG_DURATION,
 	FLAG_LEVEL,
 	FLAG_FORMAT,
-	FLAG_HELP,
-	FLAG_VERSION,
 };
 
 /* Checks one value of a list flag; hint completes "is not ..." in the error. */
 struct list_check {
 	bool (*ok)(const char *value);
 	const char *hint;
-};
-
-struct flag {
-	const char *name;
-	enum flag_kind kind;
-	size_t offset; /* into struct config */
-	const char *placeholder;
-	const char *def; /* shown in --help */
-	const char *help;
-	size_t count_offset;             /* FLAG_LIST: where the count lives */
-	const struct list_check *check; /* FLAG_LIST */
 };
 
 #define OFF(field) offsetof(struct config, field)
@@ -136,76 +123,84 @@ static const struct list_check listen_check = {
 static const struct list_check expected_vfs_check = {
 	expected_vfs_ok, "BDF=N (e.g. 0000:00:02.0=7, N 0-65535)"};
 
-static const struct flag flags[] = {
+static const struct flagparse_flag flags[] = {
 	{"web.listen-address", FLAG_LIST, OFF(listen), "[HOST]:PORT", ":" DEFAULT_PORT,
-	 "Address to listen on for HTTP requests. Repeatable.", OFF(nlisten), &listen_check},
-	{"web.systemd-socket", FLAG_BOOL, OFF(systemd_socket), NULL, "false",
-	 "Use the sockets passed by systemd (socket activation) instead of listening.", 0, NULL},
+	 "Address to listen on for HTTP requests. Repeatable.", true, OFF(nlisten), &listen_check},
+	{"web.systemd-socket", FLAGPARSE_BOOL, OFF(systemd_socket), NULL, "false",
+	 "Use the sockets passed by systemd (socket activation) instead of listening.", false, 0,
+	 NULL},
 	{"web.telemetry-path", FLAG_STRING, OFF(telemetry_path), "PATH", "/metrics",
-	 "Path under which to expose metrics.", 0, NULL},
+	 "Path under which to expose metrics.", false, 0, NULL},
 	{"web.config.file", FLAG_STRING, OFF(web_config_file), "FILE", "",
-	 "Path to a web configuration file (TLS and basic authentication).", 0, NULL},
+	 "Path to a web configuration file (TLS and basic authentication).", false, 0, NULL},
 	{"web.max-requests", FLAG_COUNT, OFF(max_requests), "N", "40",
-	 "Maximum number of parallel scrape requests; 0 disables the limit.", 0, NULL},
+	 "Maximum number of parallel scrape requests; 0 disables the limit.", false, 0, NULL},
 	{"web.max-connections", FLAG_COUNT, OFF(max_connections), "N", "256",
 	 "Maximum number of open HTTP connections (at least 1); further ones are closed at once.",
-	 0, NULL},
+	 false, 0, NULL},
 	{"web.max-connections-per-ip", FLAG_COUNT, OFF(max_connections_per_ip), "N", "32",
 	 "Maximum number of open HTTP connections from one client address; 0 disables the limit.",
-	 0, NULL},
+	 false, 0, NULL},
 	{"web.idle-timeout", FLAG_DURATION, OFF(idle_timeout_ns), "DURATION", "30s",
-	 "Close a connection that sends or receives nothing for this long (1s to 1h).", 0, NULL},
-	{"web.disable-exporter-metrics", FLAG_BOOL, OFF(disable_exporter_metrics), NULL, "false",
-	 "Exclude metrics about the exporter itself (build_info, process_*).", 0, NULL},
-	{"path.sysfs", FLAG_STRING, OFF(sysfs), "PATH", "/sys", "sysfs mount point.", 0, NULL},
-	{"path.procfs", FLAG_STRING, OFF(procfs), "PATH", "/proc", "procfs mount point.", 0, NULL},
+	 "Close a connection that sends or receives nothing for this long (1s to 1h).", false, 0,
+	 NULL},
+	{"web.disable-exporter-metrics", FLAGPARSE_BOOL, OFF(disable_exporter_metrics), NULL,
+	 "false",
+	 "Exclude metrics about the exporter itself (build_info, process_*).", false, 0, NULL},
+	{"path.sysfs", FLAG_STRING, OFF(sysfs), "PATH", "/sys", "sysfs mount point.", false, 0,
+	 NULL},
+	{"path.procfs", FLAG_STRING, OFF(procfs), "PATH", "/proc", "procfs mount point.", false, 0,
+	 NULL},
 	{"path.rootfs", FLAG_STRING, OFF(rootfs), "PATH", "/",
-	 "Root of the file system holding /dev, /etc, /var/lib/dkms, /lib/modules, /boot, /run.", 0, NULL},
+	 "Root of the file system holding /dev, /etc, /var/lib/dkms, /lib/modules, /boot, /run.",
+	 false, 0, NULL},
 	{"sriov.expected-vfs", FLAG_LIST, OFF(expected_vfs), "BDF=N", "",
 	 "Intended VF count of a PF; overrides what the persistence config (/etc/sysfs.conf, "
 	 "tmpfiles.d, udev rules) says. Repeatable.",
-	 OFF(nexpected_vfs), &expected_vfs_check},
+	 true, OFF(nexpected_vfs), &expected_vfs_check},
 	{"sriov.device-class", FLAG_LIST, OFF(device_classes), "HEX", "03",
 	 "PCI class prefix of the functions to watch as GPUs (repeatable; 03 = display "
 	 "controllers; other classes, e.g. 0108 for NVMe, for testing on emulated SR-IOV).",
-	 OFF(ndevice_classes), &device_class_check},
-	{"watchdog.enable", FLAG_BOOL, OFF(watchdog_enable), NULL, "false",
-	 "Re-enable lost VFs through the privileged helper (gpu_sriov_helper).", 0, NULL},
+	 true, OFF(ndevice_classes), &device_class_check},
+	{"watchdog.enable", FLAGPARSE_BOOL, OFF(watchdog_enable), NULL, "false",
+	 "Re-enable lost VFs through the privileged helper (gpu_sriov_helper).", false, 0, NULL},
 	{"watchdog.interval", FLAG_DURATION, OFF(watchdog_interval_ns), "DURATION", "30s",
-	 "Periodic check besides the udev events.", 0, NULL},
-	{"watchdog.force-partial", FLAG_BOOL, OFF(watchdog_force_partial), NULL, "false",
-	 "Also repair a partial VF count (writes 0 first: destroys VFs running VMs use).", 0, NULL},
+	 "Periodic check besides the udev events.", false, 0, NULL},
+	{"watchdog.force-partial", FLAGPARSE_BOOL, OFF(watchdog_force_partial), NULL, "false",
+	 "Also repair a partial VF count (writes 0 first: destroys VFs running VMs use).", false,
+	 0, NULL},
 	{"watchdog.pf-drivers", FLAG_STRING, OFF(watchdog_pf_drivers), "LIST", "i915,xe",
-	 "PF drivers the watchdog may repair under.", 0, &drivers_check},
+	 "PF drivers the watchdog may repair under.", false, 0, &drivers_check},
 	{"watchdog.vfio-vfs", FLAG_STRING, OFF(watchdog_vfio_vfs), "BDF,...", "",
-	 "VFs to bind to vfio-pci after a repair, so VMs can start.", 0, &bdfs_check},
+	 "VFs to bind to vfio-pci after a repair, so VMs can start.", false, 0, &bdfs_check},
 	{"watchdog.exec-on-repair", FLAG_STRING, OFF(watchdog_exec), "PATH", "",
 	 "Program run after each repair attempt (GPU_SRIOV_PF, GPU_SRIOV_VFS, GPU_SRIOV_RESULT in "
 	 "its environment; killed after 30s).",
-	 0, &path_check},
+	 false, 0, &path_check},
 	{"watchdog.max-repairs", FLAG_COUNT, OFF(watchdog_max_repairs), "N", "3",
-	 "Repair attempts per PF per window; 0 = no limit.", 0, NULL},
+	 "Repair attempts per PF per window; 0 = no limit.", false, 0, NULL},
 	{"watchdog.window", FLAG_DURATION, OFF(watchdog_window_ns), "DURATION", "1h",
-	 "Length of the repair-budget window.", 0, NULL},
-	{"watchdog.dry-run", FLAG_BOOL, OFF(watchdog_dry_run), NULL, "false",
-	 "Log and count what the watchdog would do; write nothing.", 0, NULL},
+	 "Length of the repair-budget window.", false, 0, NULL},
+	{"watchdog.dry-run", FLAGPARSE_BOOL, OFF(watchdog_dry_run), NULL, "false",
+	 "Log and count what the watchdog would do; write nothing.", false, 0, NULL},
 	{"watchdog.helper-socket", FLAG_STRING, OFF(watchdog_helper_socket), "PATH",
-	 DEFAULT_HELPER_SOCKET, "Unix socket of the privileged helper.", 0, &path_check},
-	{"once", FLAG_BOOL, OFF(once), NULL, "false",
-	 "Collect once, print the text exposition to stdout and exit.", 0, NULL},
-	{"check", FLAG_BOOL, OFF(check), NULL, "false",
+	 DEFAULT_HELPER_SOCKET, "Unix socket of the privileged helper.", false, 0, &path_check},
+	{"once", FLAGPARSE_BOOL, OFF(once), NULL, "false",
+	 "Collect once, print the text exposition to stdout and exit.", false, 0, NULL},
+	{"check", FLAGPARSE_BOOL, OFF(check), NULL, "false",
 	 "Collect once, print a pass/warn/fail report of the SR-IOV set-up (host or guest) with "
 	 "the fix for each problem, and exit 1 if any check failed. Enables the fdinfo collector "
 	 "unless --no-collector.fdinfo is given.",
-	 0, NULL},
+	 false, 0, NULL},
 	{"output", FLAG_STRING, OFF(output), "FORMAT", "text",
-	 "Format of the --check report: text or json.", 0, &output_check},
+	 "Format of the --check report: text or json.", false, 0, &output_check},
 	{"log.level", FLAG_LEVEL, OFF(log_level), "LEVEL", "info",
-	 "Only log messages with the given severity or above: debug, info, warn, error.", 0, NULL},
+	 "Only log messages with the given severity or above: debug, info, warn, error.", false,
+	 0, NULL},
 	{"log.format", FLAG_FORMAT, OFF(log_format), "FORMAT", "logfmt",
-	 "Output format of log messages: logfmt or json.", 0, NULL},
-	{"version", FLAG_VERSION, 0, NULL, NULL, "Show the version and exit.", 0, NULL},
-	{"help", FLAG_HELP, 0, NULL, NULL, "Show this help and exit.", 0, NULL},
+	 "Output format of log messages: logfmt or json.", false, 0, NULL},
+	{"version", FLAGPARSE_VERSION, 0, NULL, NULL, "Show the version and exit.", false, 0, NULL},
+	{"help", FLAGPARSE_HELP, 0, NULL, NULL, "Show this help and exit.", false, 0, NULL},
 };
 
 int
@@ -246,33 +241,20 @@ flags_split_address(const char *addr, char *host, size_t hostlen, char *port, si
 	return 0;
 }
 
-static const struct flag *
-find_flag(const char *name, size_t len)
-{
-	for (size_t i = 0; i < nitems(flags); i++) {
-		if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
-			return &flags[i];
-	}
-	return NULL;
-}
+/* The state flagparse hands to set_value() and collector_flag(). */
+struct parse_state {
+	struct config *c;
+	const struct collector_ops *const *ops;
+	size_t nops;
+	bool *explicit; /* per collector: named on the command line */
+	bool disable_defaults;
+};
 
 static int
-parse_bool_value(const char *v, bool *ret)
+set_value(void *ctx, const struct flagparse_flag *f, const char *v, char *err, size_t errlen)
 {
-	if (strcmp(v, "true") == 0) {
-		*ret = true;
-		return 0;
-	}
-	if (strcmp(v, "false") == 0) {
-		*ret = false;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static int
-set_value(const struct flag *f, struct config *c, const char *v, char *err, size_t errlen)
-{
+	struct config *c = ((struct parse_state *)ctx)->c;
+	const struct list_check *check = f->check;
 	void *field = (char *)c + f->offset;
 
 	switch (f->kind) {
@@ -281,9 +263,9 @@ set_value(const struct flag *f, struct config *c, const char *v, char *err, size
 		    strcmp(f->name, "watchdog.vfio-vfs") != 0 &&
 		    strcmp(f->name, "watchdog.exec-on-repair") != 0)
 			return cli_error(err, errlen, "flag --%s: value must not be empty", f->name);
-		if (f->check != NULL && !f->check->ok(v))
+		if (check != NULL && !check->ok(v))
 			return cli_error(err, errlen, "flag --%s: '%s' is not %s", f->name, v,
-				     f->check->hint);
+				     check->hint);
 		*(const char **)field = v;
 		return 0;
 	case FLAG_DURATION: {
@@ -302,9 +284,9 @@ set_value(const struct flag *f, struct config *c, const char *v, char *err, size
 				     v);
 		return 0;
 	case FLAG_LIST: {
-		if (!f->check->ok(v))
+		if (!check->ok(v))
 			return cli_error(err, errlen, "flag --%s: '%s' is not %s", f->name, v,
-				     f->check->hint);
+				     check->hint);
 		const char ***list = field;
 		size_t *n = (size_t *)((char *)c + f->count_offset);
 		*list = xrealloc(*list, (*n + 1) * sizeof(char *));
@@ -322,25 +304,23 @@ set_value(const struct flag *f, struct config *c, const char *v, char *err, size
 			return cli_error(err, errlen, "flag --%s: '%s' is not one of logfmt, json",
 				     f->name, v);
 		return 0;
-	case FLAG_BOOL:
-		if (parse_bool_value(v, field) < 0)
-			return cli_error(err, errlen, "flag --%s: '%s' is not true or false", f->name,
-				     v);
-		return 0;
-	case FLAG_HELP:
-	case FLAG_VERSION:
-		break;
 	}
 	return cli_error(err, errlen, "flag --%s takes no value", f->name);
 }
 
-/* --collector.NAME, --no-collector.NAME; returns 1 when arg was not a collector flag. */
+/* flagparse's extra: --collector.NAME, --no-collector.NAME and --collector.disable-defaults;
+ * returns 1 when arg is none of them. */
 static int
-collector_flag(const char *arg, const struct collector_ops *const *ops, size_t nops,
-	       struct config *c, bool *explicit, char *err, size_t errlen)
+collector_flag(void *ctx, const char *arg, char *err, size_t errlen)
 {
+	struct parse_state *st = ctx;
 	bool on = true;
 	const char *name = arg;
+
+	if (strcmp(arg, "collector.disable-defaults") == 0) {
+		st->disable_defaults = true;
+		return 0;
+	}
 
 	if (strncmp(name, "no-", 3) == 0) {
 		on = false;
@@ -349,10 +329,10 @@ collector_flag(const char *arg, const struct collector_ops *const *ops, size_t n
 	if (strncmp(name, "collector.", 10) != 0 || strcmp(name, "collector.disable-defaults") == 0)
 		return 1;
 	name += 10;
-	for (size_t i = 0; i < nops; i++) {
-		if (strcmp(ops[i]->name, name) == 0) {
-			c->collector_enabled[i] = on;
-			explicit[i] = true;
+	for (size_t i = 0; i < st->nops; i++) {
+		if (strcmp(st->ops[i]->name, name) == 0) {
+			st->c->collector_enabled[i] = on;
+			st->explicit[i] = true;
 			return 0;
 		}
 	}
@@ -383,94 +363,33 @@ defaults(struct config *c, size_t nops)
 	c->collector_enabled = xcalloc(nops, sizeof(bool));
 }
 
-static int
-parse_one(int argc, char **argv, int *i, const struct collector_ops *const *ops, size_t nops,
-	  struct config *c, bool *explicit, bool *disable_defaults, uint64_t *seen, char *err,
-	  size_t errlen)
-{
-	const char *arg = argv[*i];
-
-	if (strcmp(arg, "-h") == 0) {
-		c->action = ACTION_HELP;
-		return 0;
-	}
-	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-		return cli_error(err, errlen, "unexpected argument '%s'", arg);
-	const char *name = arg + 2;
-	const char *eq = strchr(name, '=');
-	size_t nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
-
-	if (eq == NULL) {
-		int r = collector_flag(name, ops, nops, c, explicit, err, errlen);
-		if (r <= 0)
-			return r;
-		if (strcmp(name, "collector.disable-defaults") == 0) {
-			*disable_defaults = true;
-			return 0;
-		}
-	}
-	bool negated = false;
-	const struct flag *f = find_flag(name, nlen);
-	if (f == NULL && eq == NULL && strncmp(name, "no-", 3) == 0) {
-		f = find_flag(name + 3, nlen - 3);
-		negated = f != NULL && f->kind == FLAG_BOOL;
-		if (!negated)
-			f = NULL;
-	}
-	if (f == NULL)
-		return cli_error(err, errlen, "unknown flag --%.*s", (int)nlen, name);
-	size_t idx = (size_t)(f - flags);
-	if (f->kind != FLAG_LIST && (*seen & (UINT64_C(1) << idx)) != 0)
-		return cli_error(err, errlen, "flag --%s given more than once", f->name);
-	*seen |= UINT64_C(1) << idx;
-
-	switch (f->kind) {
-	case FLAG_HELP:
-	case FLAG_VERSION:
-		if (eq != NULL)
-			return cli_error(err, errlen, "flag --%s takes no value", f->name);
-		c->action = f->kind == FLAG_HELP ? ACTION_HELP : ACTION_VERSION;
-		return 0;
-	case FLAG_BOOL:
-		if (eq == NULL) {
-			*(bool *)((char *)c + f->offset) = !negated;
-			return 0;
-		}
-		return set_value(f, c, eq + 1, err, errlen);
-	default:
-		break;
-	}
-	if (eq != NULL)
-		return set_value(f, c, eq + 1, err, errlen);
-	if (*i + 1 >= argc)
-		return cli_error(err, errlen, "flag --%s needs a value", f->name);
-	(*i)++;
-	return set_value(f, c, argv[*i], err, errlen);
-}
-
 int
 flags_parse(int argc, char **argv, const struct collector_ops *const *ops, size_t nops,
 	    struct config *ret, char *err, size_t errlen)
 {
 	struct config c;
-	bool *explicit = xcalloc(nops, sizeof(bool));
-	bool disable_defaults = false;
-	uint64_t seen = 0;
-	int r = 0;
+	struct parse_state st = {.c = &c, .ops = ops, .nops = nops,
+				 .explicit = xcalloc(nops, sizeof(bool))};
+	struct flagparse p = {.flags = flags, .nflags = nitems(flags), .dst = &c, .ctx = &st,
+			      .set = set_value, .extra = collector_flag};
+	const bool *explicit = st.explicit;
+	int r;
 
-	_Static_assert(nitems(flags) <= 64, "seen is a 64-bit set");
+	_Static_assert(nitems(flags) <= 64, "flagparse tracks at most 64 flags");
 	defaults(&c, nops);
-	for (int i = 1; i < argc; i++) {
-		r = parse_one(argc, argv, &i, ops, nops, &c, explicit, &disable_defaults, &seen, err,
-			      errlen);
-		if (r < 0)
-			goto out;
-	}
+	r = flagparse_run(&p, argc, argv, err, errlen);
+	if (r < 0)
+		goto out;
+	if (p.action == FLAGPARSE_ACTION_HELP)
+		c.action = ACTION_HELP;
+	else if (p.action == FLAGPARSE_ACTION_VERSION)
+		c.action = ACTION_VERSION;
 	for (size_t i = 0; i < nops; i++) {
 		if (!explicit[i])
-			c.collector_enabled[i] = ops[i]->default_enabled && !disable_defaults;
+			c.collector_enabled[i] = ops[i]->default_enabled && !st.disable_defaults;
 		/* The guest checks count DRM clients: fdinfo runs unless turned off by name. */
-		if (c.check && !explicit[i] && !disable_defaults && strcmp(ops[i]->name, "fdinfo") == 0)
+		if (c.check && !explicit[i] && !st.disable_defaults &&
+		    strcmp(ops[i]->name, "fdinfo") == 0)
 			c.collector_enabled[i] = true;
 	}
 	if (c.output != NULL && !c.check) {
@@ -479,8 +398,7 @@ flags_parse(int argc, char **argv, const struct collector_ops *const *ops, size_
 	}
 	c.check_json = c.output != NULL && strcmp(c.output, "json") == 0;
 	/* Info lines on stderr would interleave with the report a person reads. */
-	const struct flag *level = find_flag("log.level", strlen("log.level"));
-	if (c.check && (seen & (UINT64_C(1) << (size_t)(level - flags))) == 0)
+	if (c.check && !flagparse_seen(&p, "log.level"))
 		c.log_level = LOG_LEVEL_WARN;
 	if (c.check && c.once) {
 		r = cli_error(err, errlen, "flags --check and --once exclude each other");
@@ -514,7 +432,7 @@ flags_parse(int argc, char **argv, const struct collector_ops *const *ops, size_
 		c.listen[c.nlisten++] = def;
 	}
 out:
-	free(explicit);
+	free(st.explicit);
 	if (r < 0) {
 		config_free(&c);
 		return r;
@@ -544,21 +462,7 @@ flags_usage(FILE *out, const struct collector_ops *const *ops, size_t nops)
 {
 	(void)fprintf(out, "usage: gpu_sriov_exporter [<flags>]\n\n"
 		     "Prometheus exporter and watchdog for Intel GPU SR-IOV.\n\nFlags:\n");
-	for (size_t i = 0; i < nitems(flags); i++) {
-		const struct flag *f = &flags[i];
-		char left[64];
-		if (f->kind == FLAG_BOOL)
-			(void)snprintf(left, sizeof(left), "--[no-]%s", f->name);
-		else if (f->placeholder != NULL)
-			(void)snprintf(left, sizeof(left), "--%s=%s", f->name, f->placeholder);
-		else
-			(void)snprintf(left, sizeof(left), "%s--%s",
-				       f->kind == FLAG_HELP ? "-h, " : "", f->name);
-		(void)fprintf(out, "  %-36s %s", left, f->help);
-		if (f->def != NULL && f->def[0] != '\0')
-			(void)fprintf(out, " (default: %s)", f->def);
-		(void)fputc('\n', out);
-	}
+	flagparse_usage(out, flags, nitems(flags), 36);
 	(void)fprintf(out, "  %-36s %s\n", "--collector.disable-defaults",
 		 "Disable every collector not enabled explicitly on the command line.");
 	for (size_t i = 0; i < nops; i++) {

@@ -1,70 +1,59 @@
-/* Side: privileged helper. Its command line, table-driven like the exporter's flags.c so --help,
- * parsing and validation cannot drift apart. Forms: --name=value, --name value, --name /
- * --no-name for booleans, repeatable --allow-pf and --allow-vfio, -h. Everything that would
- * widen what the helper may write is rejected here rather than guessed: a count of 0, a
- * duplicate target, vfio-pci as a PF driver, a device listed both as PF and as VF. */
+/* Side: privileged helper. Its command line: the flag table, the setters of its value kinds and
+ * the rules between flags; the forms (--name=value, --name value, --[no-]name, -h) and the repeat
+ * rule are flagparse.c's, shared with the exporter. --allow-pf and --allow-vfio repeat.
+ * Everything that would widen what the helper may write is rejected here rather than guessed: a
+ * count of 0, a duplicate target, vfio-pci as a PF driver, a device listed both as PF and as VF. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/un.h>
 
 #include "cli.h"
+#include "flagparse.h"
 #include "helper_config.h"
 #include "parse.h"
 
+/* The value kinds set_value() takes; booleans, --help and --version are flagparse.c's. */
 enum hflag_kind {
-	HF_STRING,
-	HF_BOOL,
+	HF_STRING = FLAGPARSE_VALUE, /* at offset into struct helper_config */
 	HF_ALLOW_PF,
 	HF_ALLOW_VFIO,
 	HF_PF_DRIVERS,
 	HF_LEVEL,
-	HF_HELP,
-	HF_VERSION,
-};
-
-struct hflag {
-	const char *name;
-	enum hflag_kind kind;
-	size_t offset; /* HF_STRING, HF_BOOL: into struct helper_config */
-	const char *placeholder;
-	const char *def; /* shown in --help */
-	const char *help;
 };
 
 #define OFF(field) offsetof(struct helper_config, field)
 #define NFLAGS (sizeof(hflags) / sizeof(hflags[0]))
 
-static const struct hflag hflags[] = {
+static const struct flagparse_flag hflags[] = {
 	{"path.sysfs", HF_STRING, OFF(sysfs), "PATH", "/sys", /* flag default; checksrc: path ok */
-	 "sysfs mount point."},
-	{"path.rootfs", HF_STRING, OFF(rootfs), "PATH", "/", "Root of the file system."},
+	 "sysfs mount point.", false, 0, NULL},
+	{"path.rootfs", HF_STRING, OFF(rootfs), "PATH", "/", "Root of the file system.", false, 0,
+	 NULL},
 	{"allow-pf", HF_ALLOW_PF, 0, "BDF=N", "",
 	 "A PF whose sriov_numvfs may be set, and the only VF count it may be set to (N >= 1). "
-	 "Repeatable."},
+	 "Repeatable.",
+	 true, 0, NULL},
 	{"allow-vfio", HF_ALLOW_VFIO, 0, "BDF", "",
-	 "A VF that may be bound to vfio-pci. Repeatable."},
+	 "A VF that may be bound to vfio-pci. Repeatable.", true, 0, NULL},
 	{"pf-drivers", HF_PF_DRIVERS, 0, "LIST", "i915,xe",
-	 "Drivers a PF must be bound to before its VF count is written (never vfio-pci)."},
-	{"force-partial", HF_BOOL, OFF(policy.force_partial), NULL, "false",
-	 "Repair a partial VF count by writing 0, then N (otherwise refused with EBUSY)."},
+	 "Drivers a PF must be bound to before its VF count is written (never vfio-pci).", false, 0,
+	 NULL},
+	{"force-partial", FLAGPARSE_BOOL, OFF(policy.force_partial), NULL, "false",
+	 "Repair a partial VF count by writing 0, then N (otherwise refused with EBUSY).", false, 0,
+	 NULL},
 	{"listen", HF_STRING, OFF(listen), "PATH", HELPER_DEFAULT_LISTEN,
-	 "Unix SOCK_SEQPACKET socket to create (mode 0660)."},
+	 "Unix SOCK_SEQPACKET socket to create (mode 0660).", false, 0, NULL},
 	{"socket-group", HF_STRING, OFF(socket_group), "NAME", "",
-	 "Group to give the socket, e.g. the exporter's."},
-	{"systemd-socket", HF_BOOL, OFF(systemd_socket), NULL, "false",
-	 "Use the socket passed by systemd (socket activation) instead of --listen."},
+	 "Group to give the socket, e.g. the exporter's.", false, 0, NULL},
+	{"systemd-socket", FLAGPARSE_BOOL, OFF(systemd_socket), NULL, "false",
+	 "Use the socket passed by systemd (socket activation) instead of --listen.", false, 0,
+	 NULL},
 	{"log.level", HF_LEVEL, 0, "LEVEL", "info",
-	 "Only log messages with the given severity or above: debug, info, warn, error."},
-	{"version", HF_VERSION, 0, NULL, NULL, "Show the version and exit."},
-	{"help", HF_HELP, 0, NULL, NULL, "Show this help and exit."},
-};
-
-struct parse_state {
-	struct helper_config c;
-	uint32_t seen; /* non-repeatable flags given so far, by index */
-	bool listen_given;
+	 "Only log messages with the given severity or above: debug, info, warn, error.", false, 0,
+	 NULL},
+	{"version", FLAGPARSE_VERSION, 0, NULL, NULL, "Show the version and exit.", false, 0, NULL},
+	{"help", FLAGPARSE_HELP, 0, NULL, NULL, "Show this help and exit.", false, 0, NULL},
 };
 
 static bool
@@ -169,19 +158,10 @@ set_drivers(struct helper_policy *p, const char *v, char *err, size_t errlen)
 }
 
 static int
-parse_bool_value(const char *v, bool *ret)
+set_value(void *ctx, const struct flagparse_flag *f, const char *v, char *err, size_t errlen)
 {
-	if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
-		*ret = v[0] == 't';
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static int
-set_value(const struct hflag *f, struct parse_state *st, const char *v, char *err, size_t errlen)
-{
-	void *field = (char *)&st->c + f->offset;
+	struct helper_config *c = ctx;
+	void *field = (char *)c + f->offset;
 
 	switch (f->kind) {
 	case HF_STRING:
@@ -189,93 +169,20 @@ set_value(const struct hflag *f, struct parse_state *st, const char *v, char *er
 			return cli_error(err, errlen, "flag --%s: value must not be empty", f->name);
 		*(const char **)field = v;
 		return 0;
-	case HF_BOOL:
-		if (parse_bool_value(v, field) < 0)
-			return cli_error(err, errlen, "flag --%s: '%s' is not true or false", f->name,
-				     v);
-		return 0;
 	case HF_ALLOW_PF:
-		return add_pf(&st->c.policy, v, err, errlen);
+		return add_pf(&c->policy, v, err, errlen);
 	case HF_ALLOW_VFIO:
-		return add_vf(&st->c.policy, v, err, errlen);
+		return add_vf(&c->policy, v, err, errlen);
 	case HF_PF_DRIVERS:
-		return set_drivers(&st->c.policy, v, err, errlen);
+		return set_drivers(&c->policy, v, err, errlen);
 	case HF_LEVEL:
-		if (log_level_parse(v, &st->c.log_level) < 0)
+		if (log_level_parse(v, &c->log_level) < 0)
 			return cli_error(err, errlen,
 				     "flag --%s: '%s' is not one of debug, info, warn, error",
 				     f->name, v);
 		return 0;
-	case HF_HELP:
-	case HF_VERSION:
-		break;
 	}
 	return cli_error(err, errlen, "flag --%s takes no value", f->name);
-}
-
-static const struct hflag *
-find_flag(const char *name, size_t len)
-{
-	for (size_t i = 0; i < NFLAGS; i++) {
-		if (strlen(hflags[i].name) == len && strncmp(hflags[i].name, name, len) == 0)
-			return &hflags[i];
-	}
-	return NULL;
-}
-
-static int
-parse_one(int argc, char **argv, int *i, struct parse_state *st, char *err, size_t errlen)
-{
-	const char *arg = argv[*i];
-
-	if (strcmp(arg, "-h") == 0) {
-		st->c.action = HELPER_ACTION_HELP;
-		return 0;
-	}
-	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-		return cli_error(err, errlen, "unexpected argument '%s'", arg);
-	const char *name = arg + 2;
-	const char *eq = strchr(name, '=');
-	size_t nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
-	bool negated = false;
-	const struct hflag *f = find_flag(name, nlen);
-	if (f == NULL && eq == NULL && strncmp(name, "no-", 3) == 0) {
-		f = find_flag(name + 3, nlen - 3);
-		negated = f != NULL && f->kind == HF_BOOL;
-		if (!negated)
-			f = NULL;
-	}
-	if (f == NULL)
-		return cli_error(err, errlen, "unknown flag --%.*s", (int)nlen, name);
-	size_t idx = (size_t)(f - hflags);
-	if (f->kind != HF_ALLOW_PF && f->kind != HF_ALLOW_VFIO && (st->seen & (1u << idx)) != 0)
-		return cli_error(err, errlen, "flag --%s given more than once", f->name);
-	st->seen |= 1u << idx;
-	if (strcmp(f->name, "listen") == 0)
-		st->listen_given = true;
-
-	switch (f->kind) {
-	case HF_HELP:
-	case HF_VERSION:
-		if (eq != NULL)
-			return cli_error(err, errlen, "flag --%s takes no value", f->name);
-		st->c.action = f->kind == HF_HELP ? HELPER_ACTION_HELP : HELPER_ACTION_VERSION;
-		return 0;
-	case HF_BOOL:
-		if (eq == NULL) {
-			*(bool *)((char *)&st->c + f->offset) = !negated;
-			return 0;
-		}
-		return set_value(f, st, eq + 1, err, errlen);
-	default:
-		break;
-	}
-	if (eq != NULL)
-		return set_value(f, st, eq + 1, err, errlen);
-	if (*i + 1 >= argc)
-		return cli_error(err, errlen, "flag --%s needs a value", f->name);
-	(*i)++;
-	return set_value(f, st, argv[*i], err, errlen);
 }
 
 static void
@@ -296,12 +203,11 @@ defaults(struct helper_config *c)
 
 /* Rules that involve more than one flag. */
 static int
-check(const struct parse_state *st, char *err, size_t errlen)
+check(const struct helper_config *c, bool listen_given, char *err, size_t errlen)
 {
-	const struct helper_config *c = &st->c;
 	struct sockaddr_un sa;
 
-	if (c->systemd_socket && st->listen_given)
+	if (c->systemd_socket && listen_given)
 		return cli_error(err, errlen, "flags --systemd-socket and --listen exclude each other");
 	if (c->systemd_socket && c->socket_group != NULL)
 		return cli_error(err, errlen,
@@ -328,23 +234,26 @@ int
 helper_config_parse(int argc, char **argv, struct helper_config *ret, char *err,
 		    size_t errlen)
 {
-	struct parse_state st;
+	struct helper_config c;
+	struct flagparse p = {.flags = hflags, .nflags = NFLAGS, .dst = &c, .ctx = &c,
+			      .set = set_value};
 	int r;
 
-	_Static_assert(NFLAGS <= 32, "seen is a 32-bit set");
-	memset(&st, 0, sizeof(st));
-	defaults(&st.c);
-	for (int i = 1; i < argc; i++) {
-		r = parse_one(argc, argv, &i, &st, err, errlen);
+	_Static_assert(NFLAGS <= 64, "flagparse tracks at most 64 flags");
+	defaults(&c);
+	r = flagparse_run(&p, argc, argv, err, errlen);
+	if (r < 0)
+		return r;
+	if (p.action == FLAGPARSE_ACTION_HELP)
+		c.action = HELPER_ACTION_HELP;
+	else if (p.action == FLAGPARSE_ACTION_VERSION)
+		c.action = HELPER_ACTION_VERSION;
+	if (c.action == HELPER_ACTION_RUN) {
+		r = check(&c, flagparse_seen(&p, "listen"), err, errlen);
 		if (r < 0)
 			return r;
 	}
-	if (st.c.action == HELPER_ACTION_RUN) {
-		r = check(&st, err, errlen);
-		if (r < 0)
-			return r;
-	}
-	*ret = st.c;
+	*ret = c;
 	return 0;
 }
 
@@ -354,19 +263,5 @@ helper_config_usage(FILE *out)
 	(void)fprintf(out, "usage: gpu_sriov_helper [<flags>]\n\n"
 		     "Privileged helper of gpu_sriov_exporter: the only part that writes\n"
 		     "sysfs, and only what the allowlist below permits.\n\nFlags:\n");
-	for (size_t i = 0; i < NFLAGS; i++) {
-		const struct hflag *f = &hflags[i];
-		char left[64];
-		if (f->kind == HF_BOOL)
-			(void)snprintf(left, sizeof(left), "--[no-]%s", f->name);
-		else if (f->placeholder != NULL)
-			(void)snprintf(left, sizeof(left), "--%s=%s", f->name, f->placeholder);
-		else
-			(void)snprintf(left, sizeof(left), "%s--%s",
-				       f->kind == HF_HELP ? "-h, " : "", f->name);
-		(void)fprintf(out, "  %-28s %s", left, f->help);
-		if (f->def != NULL && f->def[0] != '\0')
-			(void)fprintf(out, " (default: %s)", f->def);
-		(void)fputc('\n', out);
-	}
+	flagparse_usage(out, hflags, NFLAGS, 28);
 }
