@@ -454,6 +454,69 @@ expo_value(const struct expo *e, const char *name, const struct expo_label *matc
 	return false;
 }
 
+/* Writes m in decimal at dst; returns the number of digits. */
+static size_t
+put_digits(char *dst, uint64_t m)
+{
+	char tmp[20];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m != 0);
+	for (size_t i = 0; i < n; i++)
+		dst[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Powers of ten, exact as doubles and as integers. */
+static const uint64_t pow10_int[16] = {
+    1ULL,		  10ULL,	       100ULL,		    1000ULL,
+    10000ULL,		  100000ULL,	       1000000ULL,	    10000000ULL,
+    100000000ULL,	  1000000000ULL,       10000000000ULL,	    100000000000ULL,
+    1000000000000ULL,	  10000000000000ULL,   100000000000000ULL,  1000000000000000ULL,
+};
+
+/* v (not an integer) as "%.15g" prints it, when v is the double nearest to a decimal m / 10^d
+ * with m < 10^15 and v >= 1e-4 in magnitude: then that decimal is what "%.15g" prints (a
+ * double's half ulp is below half the spacing of 15-digit decimals, so the decimal is the
+ * correctly rounded 15 digits of v) and it parses back to v. m / 10^d is computed exactly (both
+ * below 2^53) and correctly rounded like strtod(). Returns false, writing nothing, for any other
+ * v: the caller falls back to printf. buf holds at least 32 bytes. */
+static bool
+format_decimal(double v, char *buf)
+{
+	double a = fabs(v);
+
+	if (!(a >= 1e-4 && a < 1e15))
+		return false;
+	for (size_t d = 1; d < 16; d++) {
+		double scaled = a * (double)pow10_int[d];
+		if (scaled >= 1e15)
+			return false;
+		uint64_t m = (uint64_t)(scaled + 0.5);
+		if ((double)m / (double)pow10_int[d] != a)
+			continue;
+		char *p = buf;
+		if (v < 0)
+			*p++ = '-';
+		p += put_digits(p, m / pow10_int[d]);
+		*p++ = '.';
+		uint64_t frac = m % pow10_int[d];
+		for (size_t k = d; k-- > 0;) {
+			p[k] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		size_t n = d;
+		while (n > 1 && p[n - 1] == '0')
+			n--;
+		p[n] = '\0';
+		return true;
+	}
+	return false;
+}
+
 void
 expo_format_value(double v, char *buf, size_t size)
 {
@@ -467,9 +530,14 @@ expo_format_value(double v, char *buf, size_t size)
 	}
 	/* Integers below 2^53 are exact in a double: print every digit, never an exponent. */
 	if (v == trunc(v) && fabs(v) < 9007199254740992.0) {
-		(void)snprintf(buf, size, "%.0f", v == 0 ? 0.0 : v);
+		char *p = buf;
+		if (v < 0)
+			*p++ = '-';
+		p[put_digits(p, (uint64_t)fabs(v))] = '\0';
 		return;
 	}
+	if (format_decimal(v, buf))
+		return;
 	for (int prec = 15; prec <= 17; prec++) {
 		(void)snprintf(buf, size, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)

@@ -65,6 +65,67 @@ test_values_round_trip(void **state)
 	}
 }
 
+/* The printf rule the fast paths of expo_format_value() must match byte for byte. */
+static void
+reference_value(double v, char *buf, size_t size)
+{
+	if (v == trunc(v) && fabs(v) < 9007199254740992.0) {
+		(void)snprintf(buf, size, "%.0f", v == 0 ? 0.0 : v);
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		(void)snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+static void
+assert_like_printf(double v)
+{
+	char got[32], want[32];
+
+	expo_format_value(v, got, sizeof(got));
+	reference_value(v, want, sizeof(want));
+	if (strcmp(got, want) != 0)
+		fail_msg("%.17g: got %s, printf gives %s", v, got, want);
+}
+
+static void
+test_values_like_printf(void **state)
+{
+	uint64_t x = 88172645463325252ULL;
+
+	(void)state;
+	/* Edges of the decimal fast path: 1e-4 (below it printf uses an exponent), 15 and 16
+	 * significant digits, 2^53, values just off a short decimal. */
+	double edges[] = {1e-4,	      0.00010000000000000002, 9.999999999999999e-5, 0.001,
+			  0.1 + 0.2,  123456789012345.6,      99999999999999.98,    999999999999999.9,
+			  1e15 - 0.5, 1e15 + 0.5,		      9007199254740993.0,   4503599627370495.5,
+			  0.5,	      -0.5,		      -13.474946639,	    1.0000000000000002,
+			  2.5e-4,     0.30000000000000004,    1e14 + 0.25,	    5e-324,
+			  1.5e-5,     9.5e-5};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		assert_like_printf(edges[i]);
+	for (int i = 0; i < 50000; i++) {
+		/* xorshift64: reproducible without touching rand()'s state. */
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		/* Decimals of 1 to 17 digits with 0 to 22 places (counters in seconds are such)... */
+		double digits = pow(10, (double)(1 + (x >> 3) % 17));
+		double mant = fmod((double)(x >> 11), digits);
+		double p10 = pow(10, (double)((x >> 40) % 23));
+		assert_like_printf(mant / p10);
+		assert_like_printf(-mant / p10);
+		/* ...and arbitrary finite doubles. */
+		double any;
+		memcpy(&any, &x, sizeof(any));
+		if (isfinite(any))
+			assert_like_printf(any);
+	}
+}
+
 static void
 test_text_basic(void **state)
 {
@@ -383,6 +444,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_read_back),
 		cmocka_unit_test(test_values_round_trip),
+		cmocka_unit_test(test_values_like_printf),
 		cmocka_unit_test(test_text_basic),
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_empty),
