@@ -27,6 +27,7 @@ struct family {
 	struct sample **samples;
 	size_t nsamples;
 	size_t cap;
+	bool unsorted; /* some sample was added not after the one before it (or repeats it) */
 };
 
 struct expo {
@@ -34,6 +35,7 @@ struct expo {
 	size_t nfamilies;
 	size_t cap;
 	size_t last; /* index of the last family used: collectors add runs of one family */
+	bool unsorted; /* some family was added not after the one before it */
 	int error;
 };
 
@@ -218,6 +220,9 @@ add_family(struct expo *e, const char *name, enum expo_type type, const char *he
 {
 	struct family *f = xcalloc(1, sizeof(*f));
 
+	if (e->nfamilies > 0 && strcmp(e->families[e->nfamilies - 1]->name, name) >= 0)
+		e->unsorted = true;
+
 	f->name = xstrdup(name);
 	f->help = xstrdup(help);
 	f->type = type;
@@ -230,9 +235,28 @@ add_family(struct expo *e, const char *name, enum expo_type type, const char *he
 	return f;
 }
 
+static int
+cmp_sample(const void *a, const void *b)
+{
+	const struct sample *sa = *(const struct sample *const *)a;
+	const struct sample *sb = *(const struct sample *const *)b;
+	size_t n = sa->nlabels < sb->nlabels ? sa->nlabels : sb->nlabels;
+
+	for (size_t i = 0; i < 2 * n; i++) {
+		int c = strcmp(sa->labels[i], sb->labels[i]);
+		if (c != 0)
+			return c;
+	}
+	return sa->nlabels < sb->nlabels ? -1 : sa->nlabels > sb->nlabels;
+}
+
+/* Collectors mostly add in sorted order: checking each sample against the one before costs one
+ * comparison and lets expo_sort() skip the families that are already in order. */
 static void
 push_sample(struct family *f, struct sample *s)
 {
+	if (f->nsamples > 0 && cmp_sample(&f->samples[f->nsamples - 1], &s) >= 0)
+		f->unsorted = true;
 	if (f->nsamples == f->cap) {
 		f->cap = f->cap == 0 ? 8 : f->cap * 2;
 		f->samples = xrealloc(f->samples, f->cap * sizeof(*f->samples));
@@ -317,34 +341,23 @@ cmp_family(const void *a, const void *b)
 	return strcmp(fa->name, fb->name);
 }
 
-static int
-cmp_sample(const void *a, const void *b)
-{
-	const struct sample *sa = *(const struct sample *const *)a;
-	const struct sample *sb = *(const struct sample *const *)b;
-	size_t n = sa->nlabels < sb->nlabels ? sa->nlabels : sb->nlabels;
-
-	for (size_t i = 0; i < 2 * n; i++) {
-		int c = strcmp(sa->labels[i], sb->labels[i]);
-		if (c != 0)
-			return c;
-	}
-	return sa->nlabels < sb->nlabels ? -1 : sa->nlabels > sb->nlabels;
-}
-
 size_t
 expo_sort(struct expo *e)
 {
 	size_t dropped = 0;
 
 	/* qsort's array must not be NULL even when empty; an empty builder has none. */
-	if (e->nfamilies > 1)
+	if (e->unsorted && e->nfamilies > 1)
 		qsort(e->families, e->nfamilies, sizeof(*e->families), cmp_family);
+	e->unsorted = false;
 	e->last = 0;
 	for (size_t i = 0; i < e->nfamilies; i++) {
 		struct family *f = e->families[i];
-		if (f->nsamples > 1)
-			qsort(f->samples, f->nsamples, sizeof(*f->samples), cmp_sample);
+		/* Strictly increasing as added: sorted and free of repeats already. */
+		if (!f->unsorted)
+			continue;
+		f->unsorted = false;
+		qsort(f->samples, f->nsamples, sizeof(*f->samples), cmp_sample);
 		size_t out = 0;
 		for (size_t j = 0; j < f->nsamples; j++) {
 			/* qsort is not stable: keep whichever sorts first, drop the rest. */
@@ -388,8 +401,18 @@ expo_merge(struct expo *dst, struct expo *src)
 			dropped++;
 			continue;
 		}
-		for (size_t j = 0; j < sf->nsamples; j++)
-			push_sample(df, sf->samples[j]);
+		/* A sorted run appended to a sorted family keeps it sorted when it starts after it. */
+		if (sf->unsorted || (df->nsamples > 0 && sf->nsamples > 0 &&
+				     cmp_sample(&df->samples[df->nsamples - 1], &sf->samples[0]) >= 0))
+			df->unsorted = true;
+		if (df->cap - df->nsamples < sf->nsamples) {
+			df->cap = df->nsamples + sf->nsamples;
+			df->samples = xrealloc(df->samples, df->cap * sizeof(*df->samples));
+		}
+		if (sf->nsamples > 0)
+			memcpy(df->samples + df->nsamples, sf->samples,
+			       sf->nsamples * sizeof(*sf->samples));
+		df->nsamples += sf->nsamples;
 		sf->nsamples = 0;
 		family_free(sf);
 	}

@@ -362,6 +362,43 @@ test_merge(void **state)
 	expo_free(bad);
 }
 
+/* Families and samples added in order are not sorted again; anything out of order, a repeat,
+ * or a merged run that starts before the family's last sample still is, also after an earlier
+ * sort. */
+static void
+test_sort_only_when_needed(void **state)
+{
+	struct expo *dst = expo_new(), *src = expo_new();
+
+	(void)state;
+	assert_int_equal(expo_add(dst, "a", EXPO_GAUGE, "A.", 1, EXPO_LABELS({"c", "b"})), 0);
+	assert_int_equal(expo_add(dst, "a", EXPO_GAUGE, "A.", 2, EXPO_LABELS({"c", "d"})), 0);
+	assert_int_equal(expo_add(dst, "b", EXPO_GAUGE, "B.", 3, NULL, 0), 0);
+	assert_int_equal(expo_sort(dst), 0);
+	char *out = render(dst, EXPO_FORMAT_TEXT);
+	assert_string_equal(out, "# HELP a A.\n# TYPE a gauge\na{c=\"b\"} 1\na{c=\"d\"} 2\n"
+				 "# HELP b B.\n# TYPE b gauge\nb 3\n");
+	free(out);
+	/* After a sort: a sample before the last one, and a repeat of the last one. */
+	assert_int_equal(expo_add(dst, "a", EXPO_GAUGE, "A.", 4, EXPO_LABELS({"c", "a"})), 0);
+	assert_int_equal(expo_add(dst, "a", EXPO_GAUGE, "A.", 5, EXPO_LABELS({"c", "d"})), 0);
+	/* A merged run in order itself, starting between dst's samples, and a family before "a". */
+	assert_int_equal(expo_add(src, "a", EXPO_GAUGE, "A.", 6, EXPO_LABELS({"c", "c"})), 0);
+	assert_int_equal(expo_add(src, "a", EXPO_GAUGE, "A.", 7, EXPO_LABELS({"c", "e"})), 0);
+	assert_int_equal(expo_add(src, "Z", EXPO_GAUGE, "Z.", 8, NULL, 0), 0);
+	assert_int_equal(expo_sort(src), 0);
+	assert_int_equal(expo_merge(dst, src), 0);
+	assert_int_equal(expo_sort(dst), 1);
+	out = render(dst, EXPO_FORMAT_TEXT);
+	assert_string_equal(out, "# HELP Z Z.\n# TYPE Z gauge\nZ 8\n"
+				 "# HELP a A.\n# TYPE a gauge\na{c=\"a\"} 4\na{c=\"b\"} 1\n"
+				 "a{c=\"c\"} 6\na{c=\"d\"} 2\na{c=\"e\"} 7\n"
+				 "# HELP b B.\n# TYPE b gauge\nb 3\n");
+	free(out);
+	expo_free(dst);
+	expo_free(src);
+}
+
 static void
 test_many_families(void **state)
 {
@@ -456,6 +493,7 @@ main(void)
 		cmocka_unit_test(test_duplicates_dropped),
 		cmocka_unit_test(test_sort_by_labels),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_sort_only_when_needed),
 		cmocka_unit_test(test_many_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
