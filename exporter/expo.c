@@ -16,6 +16,7 @@
 struct sample {
 	double value;
 	size_t nlabels;
+	size_t text; /* bytes of the label strings, NULs included */
 	const char *labels[]; /* name0, value0, name1, value1, ... inside this allocation */
 };
 
@@ -272,17 +273,41 @@ fail(struct expo *e, int err)
 	return err;
 }
 
+/* True when the n bytes at s are all ASCII, which is valid UTF-8 as it is. */
+static bool
+is_ascii(const char *s, size_t n)
+{
+	uint64_t acc = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, sizeof(w));
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)s[i];
+	return (acc & 0x8080808080808080ULL) == 0;
+}
+
 /* One sample in one allocation: header, label pointers, then the strings; label values made
- * valid UTF-8. Caller frees. */
+ * valid UTF-8 (copied as they are when ASCII, the usual case). Caller frees. */
 static struct sample *
 new_sample(double value, const struct expo_label *labels, size_t nlabels)
 {
-	size_t size = sizeof(struct sample) + 2 * nlabels * sizeof(char *);
-	for (size_t i = 0; i < nlabels; i++)
-		size += strlen(labels[i].name) + 1 + utf8_clean_len(labels[i].value) + 1;
-	struct sample *s = xmalloc(size);
+	size_t text = 0;
+	bool ascii = true;
+
+	for (size_t i = 0; i < nlabels; i++) {
+		size_t n = strlen(labels[i].value);
+		if (ascii && !is_ascii(labels[i].value, n))
+			ascii = false;
+		text += strlen(labels[i].name) + 1 + (ascii ? n : utf8_clean_len(labels[i].value)) + 1;
+	}
+	struct sample *s = xmalloc(sizeof(struct sample) + 2 * nlabels * sizeof(char *) + text);
 	s->value = value;
 	s->nlabels = nlabels;
+	s->text = text;
 	char *p = (char *)&s->labels[2 * nlabels];
 	for (size_t i = 0; i < nlabels; i++) {
 		size_t n = strlen(labels[i].name) + 1;
@@ -290,9 +315,27 @@ new_sample(double value, const struct expo_label *labels, size_t nlabels)
 		s->labels[2 * i] = p;
 		p += n;
 		s->labels[2 * i + 1] = p;
-		p = utf8_clean_copy(p, labels[i].value);
+		if (ascii) {
+			n = strlen(labels[i].value) + 1;
+			memcpy(p, labels[i].value, n);
+			p += n;
+		} else {
+			p = utf8_clean_copy(p, labels[i].value);
+		}
 	}
 	return s;
+}
+
+/* True when the label names are those of s (already checked when s was added). */
+static bool
+same_names(const struct sample *s, const struct expo_label *labels, size_t nlabels)
+{
+	if (s->nlabels != nlabels)
+		return false;
+	for (size_t i = 0; i < nlabels; i++)
+		if (labels[i].value == NULL || strcmp(s->labels[2 * i], labels[i].name) != 0)
+			return false;
+	return true;
 }
 
 int
@@ -306,10 +349,12 @@ expo_add(struct expo *e, const char *name, enum expo_type type, const char *help
 		return fail(e, -EINVAL);
 	if ((type == EXPO_COUNTER) != has_suffix(name, "_total"))
 		return fail(e, -EINVAL);
-	if (check_labels(labels, nlabels) < 0)
-		return fail(e, -EINVAL);
-
 	struct family *f = find_family(e, name);
+	/* Samples of a family mostly have the label names of the one before: those were checked. */
+	if ((f == NULL || f->nsamples == 0 ||
+	     !same_names(f->samples[f->nsamples - 1], labels, nlabels)) &&
+	    check_labels(labels, nlabels) < 0)
+		return fail(e, -EINVAL);
 	/* Collectors pass HELP as a literal: the pointer that matched last time needs no second
 	 * look (a family has thousands of samples on a big host, and HELP texts are long). */
 	if (f != NULL && help == f->help_arg) {

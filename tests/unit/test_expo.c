@@ -227,6 +227,30 @@ test_utf8_sanitised(void **state)
 
 /* HELP gets the label values' treatment: a collector may quote system text in it. The same
  * invalid text twice names one family, and families with it merge. */
+/* Values are copied as they are only when every value of the sample is ASCII: a non-ASCII byte
+ * in a later label, past the first 8 bytes or in the last few bytes still gets sanitised, and
+ * an ASCII value next to it is kept. */
+static void
+test_utf8_after_ascii(void **state)
+{
+	struct expo *e = expo_new();
+
+	(void)state;
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "H.", 1,
+				  EXPO_LABELS({"a", "plain ascii value"},
+					      {"b", "0123456789abcdef\xff"}, {"c", "x"})),
+			 0);
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "H.", 2,
+				  EXPO_LABELS({"a", "q"}, {"b", "01234567\x80yz"}, {"c", "\xc3\xa9"})),
+			 0);
+	char *out = render(e, EXPO_FORMAT_TEXT);
+	assert_non_null(strstr(out, "m{a=\"plain ascii value\",b=\"0123456789abcdef\xef\xbf\xbd\","
+				    "c=\"x\"} 1\n"));
+	assert_non_null(strstr(out, "m{a=\"q\",b=\"01234567\xef\xbf\xbdyz\",c=\"\xc3\xa9\"} 2\n"));
+	free(out);
+	expo_free(e);
+}
+
 static void
 test_help_utf8_sanitised(void **state)
 {
@@ -277,6 +301,21 @@ test_invalid_names(void **state)
 	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", NULL})), -EINVAL);
 	assert_int_equal(expo_samples(e), 0);
 	assert_int_equal(expo_error(e), -EINVAL);
+	/* After a valid sample, one with other label names is checked in full again. */
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", "v"}, {"b", "w"})),
+			 0);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", "v"}, {"a", "w"})),
+			 -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", "v"}, {"__b", "w"})),
+			 -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", "v"}, {"b", NULL})),
+			 -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1,
+				  EXPO_LABELS({"a", "v"}, {"b", "w"}, {"b", "x"})),
+			 -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a-b", "v"})), -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", "v"})), 0);
+	assert_int_equal(expo_samples(e), 2);
 	expo_free(e);
 }
 
@@ -487,6 +526,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_utf8_sanitised),
+		cmocka_unit_test(test_utf8_after_ascii),
 		cmocka_unit_test(test_help_utf8_sanitised),
 		cmocka_unit_test(test_invalid_names),
 		cmocka_unit_test(test_family_mismatch),
