@@ -613,67 +613,100 @@ expo_format_value(double v, char *buf, size_t size)
 	}
 }
 
-/* Label values: backslash, double quote and newline in both formats. HELP escapes the double
- * quote only in OpenMetrics. */
-static void
-put_escaped(struct buf *out, const char *s, bool quote)
+/* Writes s at dst with backslash and newline escaped, and the double quote when quote (label
+ * values; HELP only in OpenMetrics). dst has room for twice strlen(s). Returns the end. */
+static char *
+put_escaped(char *dst, const char *s, bool quote)
 {
-	const char *run = s;
-
 	for (; *s != '\0'; s++) {
-		const char *esc = NULL;
-		if (*s == '\\')
-			esc = "\\\\";
-		else if (*s == '\n')
-			esc = "\\n";
-		else if (*s == '"' && quote)
-			esc = "\\\"";
-		if (esc == NULL)
-			continue;
-		buf_append(out, run, (size_t)(s - run));
-		buf_puts(out, esc);
-		run = s + 1;
+		char c = *s;
+		if (c == '\\' || c == '\n' || (c == '"' && quote)) {
+			*dst++ = '\\';
+			c = c == '\n' ? 'n' : c;
+		}
+		*dst++ = c;
 	}
-	buf_append(out, run, (size_t)(s - run));
+	return dst;
+}
+
+static char *
+put_str(char *dst, const char *s, size_t n)
+{
+	memcpy(dst, s, n);
+	return dst + n;
+}
+
+/* "# HELP name help\n" with name cut to name_len (OpenMetrics counters drop _total). */
+static void
+put_help(struct buf *out, const struct family *f, size_t name_len, bool om)
+{
+	size_t help_len = strlen(f->help);
+	char *start = buf_room(out, name_len + 2 * help_len + 16);
+	char *p = put_str(start, "# HELP ", 7);
+	p = put_str(p, f->name, name_len);
+	*p++ = ' ';
+	p = put_escaped(p, f->help, om);
+	*p++ = '\n';
+	buf_used(out, (size_t)(p - start));
+}
+
+static void
+put_type(struct buf *out, const struct family *f, size_t name_len)
+{
+	const char *type = f->type == EXPO_COUNTER ? "counter" : "gauge";
+	size_t type_len = strlen(type);
+	char *start = buf_room(out, name_len + type_len + 16);
+	char *p = put_str(start, "# TYPE ", 7);
+	p = put_str(p, f->name, name_len);
+	*p++ = ' ';
+	p = put_str(p, type, type_len);
+	*p++ = '\n';
+	buf_used(out, (size_t)(p - start));
+}
+
+/* One sample line, written in place: its bound is known from the lengths stored with it. */
+static void
+put_sample(struct buf *out, const struct family *f, size_t name_len, const struct sample *s)
+{
+	/* Each label adds '{' or ',', '="', '"' and its name and value, the value at most doubled
+	 * by escaping; then '}', ' ', the value (32) and '\n'. */
+	char *start = buf_room(out, name_len + 2 * s->text + 4 * s->nlabels + 40);
+	char *p = put_str(start, f->name, name_len);
+
+	for (size_t j = 0; j < s->nlabels; j++) {
+		*p++ = j == 0 ? '{' : ',';
+		p = put_str(p, s->labels[2 * j], strlen(s->labels[2 * j]));
+		*p++ = '=';
+		*p++ = '"';
+		p = put_escaped(p, s->labels[2 * j + 1], true);
+		*p++ = '"';
+	}
+	if (s->nlabels > 0)
+		*p++ = '}';
+	*p++ = ' ';
+	expo_format_value(s->value, p, 32);
+	p += strlen(p);
+	*p++ = '\n';
+	buf_used(out, (size_t)(p - start));
 }
 
 static void
 render_family(const struct family *f, enum expo_format format, struct buf *out)
 {
 	bool om = format == EXPO_FORMAT_OPENMETRICS;
-	const char *type = f->type == EXPO_COUNTER ? "counter" : "gauge";
+	size_t name_len = strlen(f->name);
 	/* OpenMetrics names the counter family without _total; its samples keep it. */
-	size_t meta_len = strlen(f->name) - (om && f->type == EXPO_COUNTER ? strlen("_total") : 0);
+	size_t meta_len = name_len - (om && f->type == EXPO_COUNTER ? strlen("_total") : 0);
 
 	if (om) {
-		buf_printf(out, "# TYPE %.*s %s\n", (int)meta_len, f->name, type);
-		buf_printf(out, "# HELP %.*s ", (int)meta_len, f->name);
+		put_type(out, f, meta_len);
+		put_help(out, f, meta_len, true);
 	} else {
-		buf_printf(out, "# HELP %s ", f->name);
+		put_help(out, f, name_len, false);
+		put_type(out, f, name_len);
 	}
-	put_escaped(out, f->help, om);
-	buf_putc(out, '\n');
-	if (!om)
-		buf_printf(out, "# TYPE %s %s\n", f->name, type);
-
-	for (size_t i = 0; i < f->nsamples; i++) {
-		const struct sample *s = f->samples[i];
-		char value[32];
-		buf_puts(out, f->name);
-		for (size_t j = 0; j < s->nlabels; j++) {
-			buf_putc(out, j == 0 ? '{' : ',');
-			buf_puts(out, s->labels[2 * j]);
-			buf_puts(out, "=\"");
-			put_escaped(out, s->labels[2 * j + 1], true);
-			buf_putc(out, '"');
-		}
-		if (s->nlabels > 0)
-			buf_putc(out, '}');
-		expo_format_value(s->value, value, sizeof(value));
-		buf_putc(out, ' ');
-		buf_puts(out, value);
-		buf_putc(out, '\n');
-	}
+	for (size_t i = 0; i < f->nsamples; i++)
+		put_sample(out, f, name_len, f->samples[i]);
 }
 
 void

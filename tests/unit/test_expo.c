@@ -208,6 +208,40 @@ test_escaping(void **state)
 	expo_free(e);
 }
 
+/* A sample line is written in place within a bound computed from its lengths: values that are
+ * all escapes (each byte doubled) and the longest value text must still fit, in both formats. */
+static void
+test_escaping_worst_case(void **state)
+{
+	struct expo *e = expo_new();
+	char value[301], want[700];
+
+	(void)state;
+	for (size_t i = 0; i < 300; i++)
+		value[i] = i % 3 == 0 ? '"' : i % 3 == 1 ? '\\' : '\n';
+	value[300] = '\0';
+	char *w = want;
+	for (size_t i = 0; i < 300; i++) {
+		*w++ = '\\';
+		*w++ = i % 3 == 0 ? '"' : i % 3 == 1 ? '\\' : 'n';
+	}
+	*w = '\0';
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, value, -1.2345678901234568e-300,
+				  EXPO_LABELS({"a", value}, {"b", value})),
+			 0);
+	for (int f = 0; f < 2; f++) {
+		char *out = render(e, f == 0 ? EXPO_FORMAT_TEXT : EXPO_FORMAT_OPENMETRICS);
+		char line[1500];
+		(void)snprintf(line, sizeof(line), "\nm{a=\"%s\",b=\"%s\"} -1.2345678901234568e-300\n",
+			       want, want);
+		assert_non_null(strstr(out, line));
+		/* HELP escapes the quote in OpenMetrics only. */
+		assert_non_null(strstr(out, f == 0 ? "# HELP m \"\\\\\\n\"" : "# HELP m \\\"\\\\\\n"));
+		free(out);
+	}
+	expo_free(e);
+}
+
 static void
 test_utf8_sanitised(void **state)
 {
@@ -525,6 +559,7 @@ main(void)
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_escaping_worst_case),
 		cmocka_unit_test(test_utf8_sanitised),
 		cmocka_unit_test(test_utf8_after_ascii),
 		cmocka_unit_test(test_help_utf8_sanitised),
