@@ -1,8 +1,8 @@
 /* Metric exposition builder and renderer (text 0.0.4 and OpenMetrics 1.0).
  *
  * Samples are stored per family as one allocation each (header, label pointers, strings), so a
- * scrape costs one malloc per series. Sorting happens once, at render time, which keeps output
- * reproducible regardless of the order collectors walk the system in. */
+ * scrape costs one malloc per series. Output is sorted, which keeps it reproducible regardless of
+ * the order collectors walk the system in; what was added in order is not sorted again. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
