@@ -46,6 +46,20 @@ buf_putc(struct buf *b, char c)
 	buf_append(b, &c, 1);
 }
 
+char *
+buf_room(struct buf *b, size_t n)
+{
+	reserve(b, n);
+	return b->data + b->len;
+}
+
+void
+buf_used(struct buf *b, size_t k)
+{
+	b->len += k;
+	b->data[b->len] = '\0';
+}
+
 void
 buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {

@@ -1,8 +1,8 @@
 /* Metric exposition builder and renderer (text 0.0.4 and OpenMetrics 1.0).
  *
  * Samples are stored per family as one allocation each (header, label pointers, strings), so a
- * scrape costs one malloc per series. Sorting happens once, at render time, which keeps output
- * reproducible regardless of the order collectors walk the system in. */
+ * scrape costs one malloc per series. Output is sorted, which keeps it reproducible regardless of
+ * the order collectors walk the system in; what was added in order is not sorted again. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -16,6 +16,7 @@
 struct sample {
 	double value;
 	size_t nlabels;
+	size_t text; /* bytes of the label strings, NULs included */
 	const char *labels[]; /* name0, value0, name1, value1, ... inside this allocation */
 };
 
@@ -27,6 +28,7 @@ struct family {
 	struct sample **samples;
 	size_t nsamples;
 	size_t cap;
+	bool unsorted; /* some sample was added not after the one before it (or repeats it) */
 };
 
 struct expo {
@@ -34,6 +36,7 @@ struct expo {
 	size_t nfamilies;
 	size_t cap;
 	size_t last; /* index of the last family used: collectors add runs of one family */
+	bool unsorted; /* some family was added not after the one before it */
 	int error;
 };
 
@@ -218,6 +221,9 @@ add_family(struct expo *e, const char *name, enum expo_type type, const char *he
 {
 	struct family *f = xcalloc(1, sizeof(*f));
 
+	if (e->nfamilies > 0 && strcmp(e->families[e->nfamilies - 1]->name, name) >= 0)
+		e->unsorted = true;
+
 	f->name = xstrdup(name);
 	f->help = xstrdup(help);
 	f->type = type;
@@ -230,9 +236,28 @@ add_family(struct expo *e, const char *name, enum expo_type type, const char *he
 	return f;
 }
 
+static int
+cmp_sample(const void *a, const void *b)
+{
+	const struct sample *sa = *(const struct sample *const *)a;
+	const struct sample *sb = *(const struct sample *const *)b;
+	size_t n = sa->nlabels < sb->nlabels ? sa->nlabels : sb->nlabels;
+
+	for (size_t i = 0; i < 2 * n; i++) {
+		int c = strcmp(sa->labels[i], sb->labels[i]);
+		if (c != 0)
+			return c;
+	}
+	return sa->nlabels < sb->nlabels ? -1 : sa->nlabels > sb->nlabels;
+}
+
+/* Collectors mostly add in sorted order: checking each sample against the one before costs one
+ * comparison and lets expo_sort() skip the families that are already in order. */
 static void
 push_sample(struct family *f, struct sample *s)
 {
+	if (f->nsamples > 0 && cmp_sample(&f->samples[f->nsamples - 1], &s) >= 0)
+		f->unsorted = true;
 	if (f->nsamples == f->cap) {
 		f->cap = f->cap == 0 ? 8 : f->cap * 2;
 		f->samples = xrealloc(f->samples, f->cap * sizeof(*f->samples));
@@ -248,17 +273,41 @@ fail(struct expo *e, int err)
 	return err;
 }
 
+/* True when the n bytes at s are all ASCII, which is valid UTF-8 as it is. */
+static bool
+is_ascii(const char *s, size_t n)
+{
+	uint64_t acc = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, sizeof(w));
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)s[i];
+	return (acc & 0x8080808080808080ULL) == 0;
+}
+
 /* One sample in one allocation: header, label pointers, then the strings; label values made
- * valid UTF-8. Caller frees. */
+ * valid UTF-8 (copied as they are when ASCII, the usual case). Caller frees. */
 static struct sample *
 new_sample(double value, const struct expo_label *labels, size_t nlabels)
 {
-	size_t size = sizeof(struct sample) + 2 * nlabels * sizeof(char *);
-	for (size_t i = 0; i < nlabels; i++)
-		size += strlen(labels[i].name) + 1 + utf8_clean_len(labels[i].value) + 1;
-	struct sample *s = xmalloc(size);
+	size_t text = 0;
+	bool ascii = true;
+
+	for (size_t i = 0; i < nlabels; i++) {
+		size_t n = strlen(labels[i].value);
+		if (ascii && !is_ascii(labels[i].value, n))
+			ascii = false;
+		text += strlen(labels[i].name) + 1 + (ascii ? n : utf8_clean_len(labels[i].value)) + 1;
+	}
+	struct sample *s = xmalloc(sizeof(struct sample) + 2 * nlabels * sizeof(char *) + text);
 	s->value = value;
 	s->nlabels = nlabels;
+	s->text = text;
 	char *p = (char *)&s->labels[2 * nlabels];
 	for (size_t i = 0; i < nlabels; i++) {
 		size_t n = strlen(labels[i].name) + 1;
@@ -266,9 +315,27 @@ new_sample(double value, const struct expo_label *labels, size_t nlabels)
 		s->labels[2 * i] = p;
 		p += n;
 		s->labels[2 * i + 1] = p;
-		p = utf8_clean_copy(p, labels[i].value);
+		if (ascii) {
+			n = strlen(labels[i].value) + 1;
+			memcpy(p, labels[i].value, n);
+			p += n;
+		} else {
+			p = utf8_clean_copy(p, labels[i].value);
+		}
 	}
 	return s;
+}
+
+/* True when the label names are those of s (already checked when s was added). */
+static bool
+same_names(const struct sample *s, const struct expo_label *labels, size_t nlabels)
+{
+	if (s->nlabels != nlabels)
+		return false;
+	for (size_t i = 0; i < nlabels; i++)
+		if (labels[i].value == NULL || strcmp(s->labels[2 * i], labels[i].name) != 0)
+			return false;
+	return true;
 }
 
 int
@@ -282,10 +349,12 @@ expo_add(struct expo *e, const char *name, enum expo_type type, const char *help
 		return fail(e, -EINVAL);
 	if ((type == EXPO_COUNTER) != has_suffix(name, "_total"))
 		return fail(e, -EINVAL);
-	if (check_labels(labels, nlabels) < 0)
-		return fail(e, -EINVAL);
-
 	struct family *f = find_family(e, name);
+	/* Samples of a family mostly have the label names of the one before: those were checked. */
+	if ((f == NULL || f->nsamples == 0 ||
+	     !same_names(f->samples[f->nsamples - 1], labels, nlabels)) &&
+	    check_labels(labels, nlabels) < 0)
+		return fail(e, -EINVAL);
 	/* Collectors pass HELP as a literal: the pointer that matched last time needs no second
 	 * look (a family has thousands of samples on a big host, and HELP texts are long). */
 	if (f != NULL && help == f->help_arg) {
@@ -317,34 +386,23 @@ cmp_family(const void *a, const void *b)
 	return strcmp(fa->name, fb->name);
 }
 
-static int
-cmp_sample(const void *a, const void *b)
-{
-	const struct sample *sa = *(const struct sample *const *)a;
-	const struct sample *sb = *(const struct sample *const *)b;
-	size_t n = sa->nlabels < sb->nlabels ? sa->nlabels : sb->nlabels;
-
-	for (size_t i = 0; i < 2 * n; i++) {
-		int c = strcmp(sa->labels[i], sb->labels[i]);
-		if (c != 0)
-			return c;
-	}
-	return sa->nlabels < sb->nlabels ? -1 : sa->nlabels > sb->nlabels;
-}
-
 size_t
 expo_sort(struct expo *e)
 {
 	size_t dropped = 0;
 
 	/* qsort's array must not be NULL even when empty; an empty builder has none. */
-	if (e->nfamilies > 1)
+	if (e->unsorted && e->nfamilies > 1)
 		qsort(e->families, e->nfamilies, sizeof(*e->families), cmp_family);
+	e->unsorted = false;
 	e->last = 0;
 	for (size_t i = 0; i < e->nfamilies; i++) {
 		struct family *f = e->families[i];
-		if (f->nsamples > 1)
-			qsort(f->samples, f->nsamples, sizeof(*f->samples), cmp_sample);
+		/* Strictly increasing as added: sorted and free of repeats already. */
+		if (!f->unsorted)
+			continue;
+		f->unsorted = false;
+		qsort(f->samples, f->nsamples, sizeof(*f->samples), cmp_sample);
 		size_t out = 0;
 		for (size_t j = 0; j < f->nsamples; j++) {
 			/* qsort is not stable: keep whichever sorts first, drop the rest. */
@@ -388,8 +446,18 @@ expo_merge(struct expo *dst, struct expo *src)
 			dropped++;
 			continue;
 		}
-		for (size_t j = 0; j < sf->nsamples; j++)
-			push_sample(df, sf->samples[j]);
+		/* A sorted run appended to a sorted family keeps it sorted when it starts after it. */
+		if (sf->unsorted || (df->nsamples > 0 && sf->nsamples > 0 &&
+				     cmp_sample(&df->samples[df->nsamples - 1], &sf->samples[0]) >= 0))
+			df->unsorted = true;
+		if (df->cap - df->nsamples < sf->nsamples) {
+			df->cap = df->nsamples + sf->nsamples;
+			df->samples = xrealloc(df->samples, df->cap * sizeof(*df->samples));
+		}
+		if (sf->nsamples > 0)
+			memcpy(df->samples + df->nsamples, sf->samples,
+			       sf->nsamples * sizeof(*sf->samples));
+		df->nsamples += sf->nsamples;
 		sf->nsamples = 0;
 		family_free(sf);
 	}
@@ -454,6 +522,69 @@ expo_value(const struct expo *e, const char *name, const struct expo_label *matc
 	return false;
 }
 
+/* Writes m in decimal at dst; returns the number of digits. */
+static size_t
+put_digits(char *dst, uint64_t m)
+{
+	char tmp[20];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m != 0);
+	for (size_t i = 0; i < n; i++)
+		dst[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Powers of ten, exact as doubles and as integers. */
+static const uint64_t pow10_int[16] = {
+    1ULL,		  10ULL,	       100ULL,		    1000ULL,
+    10000ULL,		  100000ULL,	       1000000ULL,	    10000000ULL,
+    100000000ULL,	  1000000000ULL,       10000000000ULL,	    100000000000ULL,
+    1000000000000ULL,	  10000000000000ULL,   100000000000000ULL,  1000000000000000ULL,
+};
+
+/* v (not an integer) as "%.15g" prints it, when v is the double nearest to a decimal m / 10^d
+ * with m < 10^15 and v >= 1e-4 in magnitude: then that decimal is what "%.15g" prints (a
+ * double's half ulp is below half the spacing of 15-digit decimals, so the decimal is the
+ * correctly rounded 15 digits of v) and it parses back to v. m / 10^d is computed exactly (both
+ * below 2^53) and correctly rounded like strtod(). Returns false, writing nothing, for any other
+ * v: the caller falls back to printf. buf holds at least 32 bytes. */
+static bool
+format_decimal(double v, char *buf)
+{
+	double a = fabs(v);
+
+	if (!(a >= 1e-4 && a < 1e15))
+		return false;
+	for (size_t d = 1; d < 16; d++) {
+		double scaled = a * (double)pow10_int[d];
+		if (scaled >= 1e15)
+			return false;
+		uint64_t m = (uint64_t)(scaled + 0.5);
+		if ((double)m / (double)pow10_int[d] != a)
+			continue;
+		char *p = buf;
+		if (v < 0)
+			*p++ = '-';
+		p += put_digits(p, m / pow10_int[d]);
+		*p++ = '.';
+		uint64_t frac = m % pow10_int[d];
+		for (size_t k = d; k-- > 0;) {
+			p[k] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		size_t n = d;
+		while (n > 1 && p[n - 1] == '0')
+			n--;
+		p[n] = '\0';
+		return true;
+	}
+	return false;
+}
+
 void
 expo_format_value(double v, char *buf, size_t size)
 {
@@ -467,9 +598,14 @@ expo_format_value(double v, char *buf, size_t size)
 	}
 	/* Integers below 2^53 are exact in a double: print every digit, never an exponent. */
 	if (v == trunc(v) && fabs(v) < 9007199254740992.0) {
-		(void)snprintf(buf, size, "%.0f", v == 0 ? 0.0 : v);
+		char *p = buf;
+		if (v < 0)
+			*p++ = '-';
+		p[put_digits(p, (uint64_t)fabs(v))] = '\0';
 		return;
 	}
+	if (format_decimal(v, buf))
+		return;
 	for (int prec = 15; prec <= 17; prec++) {
 		(void)snprintf(buf, size, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
@@ -477,67 +613,100 @@ expo_format_value(double v, char *buf, size_t size)
 	}
 }
 
-/* Label values: backslash, double quote and newline in both formats. HELP escapes the double
- * quote only in OpenMetrics. */
-static void
-put_escaped(struct buf *out, const char *s, bool quote)
+/* Writes s at dst with backslash and newline escaped, and the double quote when quote (label
+ * values; HELP only in OpenMetrics). dst has room for twice strlen(s). Returns the end. */
+static char *
+put_escaped(char *dst, const char *s, bool quote)
 {
-	const char *run = s;
-
 	for (; *s != '\0'; s++) {
-		const char *esc = NULL;
-		if (*s == '\\')
-			esc = "\\\\";
-		else if (*s == '\n')
-			esc = "\\n";
-		else if (*s == '"' && quote)
-			esc = "\\\"";
-		if (esc == NULL)
-			continue;
-		buf_append(out, run, (size_t)(s - run));
-		buf_puts(out, esc);
-		run = s + 1;
+		char c = *s;
+		if (c == '\\' || c == '\n' || (c == '"' && quote)) {
+			*dst++ = '\\';
+			c = c == '\n' ? 'n' : c;
+		}
+		*dst++ = c;
 	}
-	buf_append(out, run, (size_t)(s - run));
+	return dst;
+}
+
+static char *
+put_str(char *dst, const char *s, size_t n)
+{
+	memcpy(dst, s, n);
+	return dst + n;
+}
+
+/* "# HELP name help\n" with name cut to name_len (OpenMetrics counters drop _total). */
+static void
+put_help(struct buf *out, const struct family *f, size_t name_len, bool om)
+{
+	size_t help_len = strlen(f->help);
+	char *start = buf_room(out, name_len + 2 * help_len + 16);
+	char *p = put_str(start, "# HELP ", 7);
+	p = put_str(p, f->name, name_len);
+	*p++ = ' ';
+	p = put_escaped(p, f->help, om);
+	*p++ = '\n';
+	buf_used(out, (size_t)(p - start));
+}
+
+static void
+put_type(struct buf *out, const struct family *f, size_t name_len)
+{
+	const char *type = f->type == EXPO_COUNTER ? "counter" : "gauge";
+	size_t type_len = strlen(type);
+	char *start = buf_room(out, name_len + type_len + 16);
+	char *p = put_str(start, "# TYPE ", 7);
+	p = put_str(p, f->name, name_len);
+	*p++ = ' ';
+	p = put_str(p, type, type_len);
+	*p++ = '\n';
+	buf_used(out, (size_t)(p - start));
+}
+
+/* One sample line, written in place: its bound is known from the lengths stored with it. */
+static void
+put_sample(struct buf *out, const struct family *f, size_t name_len, const struct sample *s)
+{
+	/* Each label adds '{' or ',', '="', '"' and its name and value, the value at most doubled
+	 * by escaping; then '}', ' ', the value (32) and '\n'. */
+	char *start = buf_room(out, name_len + 2 * s->text + 4 * s->nlabels + 40);
+	char *p = put_str(start, f->name, name_len);
+
+	for (size_t j = 0; j < s->nlabels; j++) {
+		*p++ = j == 0 ? '{' : ',';
+		p = put_str(p, s->labels[2 * j], strlen(s->labels[2 * j]));
+		*p++ = '=';
+		*p++ = '"';
+		p = put_escaped(p, s->labels[2 * j + 1], true);
+		*p++ = '"';
+	}
+	if (s->nlabels > 0)
+		*p++ = '}';
+	*p++ = ' ';
+	expo_format_value(s->value, p, 32);
+	p += strlen(p);
+	*p++ = '\n';
+	buf_used(out, (size_t)(p - start));
 }
 
 static void
 render_family(const struct family *f, enum expo_format format, struct buf *out)
 {
 	bool om = format == EXPO_FORMAT_OPENMETRICS;
-	const char *type = f->type == EXPO_COUNTER ? "counter" : "gauge";
+	size_t name_len = strlen(f->name);
 	/* OpenMetrics names the counter family without _total; its samples keep it. */
-	size_t meta_len = strlen(f->name) - (om && f->type == EXPO_COUNTER ? strlen("_total") : 0);
+	size_t meta_len = name_len - (om && f->type == EXPO_COUNTER ? strlen("_total") : 0);
 
 	if (om) {
-		buf_printf(out, "# TYPE %.*s %s\n", (int)meta_len, f->name, type);
-		buf_printf(out, "# HELP %.*s ", (int)meta_len, f->name);
+		put_type(out, f, meta_len);
+		put_help(out, f, meta_len, true);
 	} else {
-		buf_printf(out, "# HELP %s ", f->name);
+		put_help(out, f, name_len, false);
+		put_type(out, f, name_len);
 	}
-	put_escaped(out, f->help, om);
-	buf_putc(out, '\n');
-	if (!om)
-		buf_printf(out, "# TYPE %s %s\n", f->name, type);
-
-	for (size_t i = 0; i < f->nsamples; i++) {
-		const struct sample *s = f->samples[i];
-		char value[32];
-		buf_puts(out, f->name);
-		for (size_t j = 0; j < s->nlabels; j++) {
-			buf_putc(out, j == 0 ? '{' : ',');
-			buf_puts(out, s->labels[2 * j]);
-			buf_puts(out, "=\"");
-			put_escaped(out, s->labels[2 * j + 1], true);
-			buf_putc(out, '"');
-		}
-		if (s->nlabels > 0)
-			buf_putc(out, '}');
-		expo_format_value(s->value, value, sizeof(value));
-		buf_putc(out, ' ');
-		buf_puts(out, value);
-		buf_putc(out, '\n');
-	}
+	for (size_t i = 0; i < f->nsamples; i++)
+		put_sample(out, f, name_len, f->samples[i]);
 }
 
 void

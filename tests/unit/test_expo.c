@@ -65,6 +65,67 @@ test_values_round_trip(void **state)
 	}
 }
 
+/* The printf rule the fast paths of expo_format_value() must match byte for byte. */
+static void
+reference_value(double v, char *buf, size_t size)
+{
+	if (v == trunc(v) && fabs(v) < 9007199254740992.0) {
+		(void)snprintf(buf, size, "%.0f", v == 0 ? 0.0 : v);
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		(void)snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+static void
+assert_like_printf(double v)
+{
+	char got[32], want[32];
+
+	expo_format_value(v, got, sizeof(got));
+	reference_value(v, want, sizeof(want));
+	if (strcmp(got, want) != 0)
+		fail_msg("%.17g: got %s, printf gives %s", v, got, want);
+}
+
+static void
+test_values_like_printf(void **state)
+{
+	uint64_t x = 88172645463325252ULL;
+
+	(void)state;
+	/* Edges of the decimal fast path: 1e-4 (below it printf uses an exponent), 15 and 16
+	 * significant digits, 2^53, values just off a short decimal. */
+	double edges[] = {1e-4,	      0.00010000000000000002, 9.999999999999999e-5, 0.001,
+			  0.1 + 0.2,  123456789012345.6,      99999999999999.98,    999999999999999.9,
+			  1e15 - 0.5, 1e15 + 0.5,		      9007199254740993.0,   4503599627370495.5,
+			  0.5,	      -0.5,		      -13.474946639,	    1.0000000000000002,
+			  2.5e-4,     0.30000000000000004,    1e14 + 0.25,	    5e-324,
+			  1.5e-5,     9.5e-5};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		assert_like_printf(edges[i]);
+	for (int i = 0; i < 50000; i++) {
+		/* xorshift64: reproducible without touching rand()'s state. */
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		/* Decimals of 1 to 17 digits with 0 to 22 places (counters in seconds are such)... */
+		double digits = pow(10, (double)(1 + (x >> 3) % 17));
+		double mant = fmod((double)(x >> 11), digits);
+		double p10 = pow(10, (double)((x >> 40) % 23));
+		assert_like_printf(mant / p10);
+		assert_like_printf(-mant / p10);
+		/* ...and arbitrary finite doubles. */
+		double any;
+		memcpy(&any, &x, sizeof(any));
+		if (isfinite(any))
+			assert_like_printf(any);
+	}
+}
+
 static void
 test_text_basic(void **state)
 {
@@ -147,6 +208,40 @@ test_escaping(void **state)
 	expo_free(e);
 }
 
+/* A sample line is written in place within a bound computed from its lengths: values that are
+ * all escapes (each byte doubled) and the longest value text must still fit, in both formats. */
+static void
+test_escaping_worst_case(void **state)
+{
+	struct expo *e = expo_new();
+	char value[301], want[700];
+
+	(void)state;
+	for (size_t i = 0; i < 300; i++)
+		value[i] = i % 3 == 0 ? '"' : i % 3 == 1 ? '\\' : '\n';
+	value[300] = '\0';
+	char *w = want;
+	for (size_t i = 0; i < 300; i++) {
+		*w++ = '\\';
+		*w++ = i % 3 == 0 ? '"' : i % 3 == 1 ? '\\' : 'n';
+	}
+	*w = '\0';
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, value, -1.2345678901234568e-300,
+				  EXPO_LABELS({"a", value}, {"b", value})),
+			 0);
+	for (int f = 0; f < 2; f++) {
+		char *out = render(e, f == 0 ? EXPO_FORMAT_TEXT : EXPO_FORMAT_OPENMETRICS);
+		char line[1500];
+		(void)snprintf(line, sizeof(line), "\nm{a=\"%s\",b=\"%s\"} -1.2345678901234568e-300\n",
+			       want, want);
+		assert_non_null(strstr(out, line));
+		/* HELP escapes the quote in OpenMetrics only. */
+		assert_non_null(strstr(out, f == 0 ? "# HELP m \"\\\\\\n\"" : "# HELP m \\\"\\\\\\n"));
+		free(out);
+	}
+	expo_free(e);
+}
+
 static void
 test_utf8_sanitised(void **state)
 {
@@ -166,6 +261,30 @@ test_utf8_sanitised(void **state)
 
 /* HELP gets the label values' treatment: a collector may quote system text in it. The same
  * invalid text twice names one family, and families with it merge. */
+/* Values are copied as they are only when every value of the sample is ASCII: a non-ASCII byte
+ * in a later label, past the first 8 bytes or in the last few bytes still gets sanitised, and
+ * an ASCII value next to it is kept. */
+static void
+test_utf8_after_ascii(void **state)
+{
+	struct expo *e = expo_new();
+
+	(void)state;
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "H.", 1,
+				  EXPO_LABELS({"a", "plain ascii value"},
+					      {"b", "0123456789abcdef\xff"}, {"c", "x"})),
+			 0);
+	assert_int_equal(expo_add(e, "m", EXPO_GAUGE, "H.", 2,
+				  EXPO_LABELS({"a", "q"}, {"b", "01234567\x80yz"}, {"c", "\xc3\xa9"})),
+			 0);
+	char *out = render(e, EXPO_FORMAT_TEXT);
+	assert_non_null(strstr(out, "m{a=\"plain ascii value\",b=\"0123456789abcdef\xef\xbf\xbd\","
+				    "c=\"x\"} 1\n"));
+	assert_non_null(strstr(out, "m{a=\"q\",b=\"01234567\xef\xbf\xbdyz\",c=\"\xc3\xa9\"} 2\n"));
+	free(out);
+	expo_free(e);
+}
+
 static void
 test_help_utf8_sanitised(void **state)
 {
@@ -216,6 +335,21 @@ test_invalid_names(void **state)
 	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", NULL})), -EINVAL);
 	assert_int_equal(expo_samples(e), 0);
 	assert_int_equal(expo_error(e), -EINVAL);
+	/* After a valid sample, one with other label names is checked in full again. */
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", "v"}, {"b", "w"})),
+			 0);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", "v"}, {"a", "w"})),
+			 -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", "v"}, {"__b", "w"})),
+			 -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", "v"}, {"b", NULL})),
+			 -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1,
+				  EXPO_LABELS({"a", "v"}, {"b", "w"}, {"b", "x"})),
+			 -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a-b", "v"})), -EINVAL);
+	assert_int_equal(expo_add(e, "ok", EXPO_GAUGE, "H.", 1, EXPO_LABELS({"a", "v"})), 0);
+	assert_int_equal(expo_samples(e), 2);
 	expo_free(e);
 }
 
@@ -301,6 +435,43 @@ test_merge(void **state)
 	expo_free(bad);
 }
 
+/* Families and samples added in order are not sorted again; anything out of order, a repeat,
+ * or a merged run that starts before the family's last sample still is, also after an earlier
+ * sort. */
+static void
+test_sort_only_when_needed(void **state)
+{
+	struct expo *dst = expo_new(), *src = expo_new();
+
+	(void)state;
+	assert_int_equal(expo_add(dst, "a", EXPO_GAUGE, "A.", 1, EXPO_LABELS({"c", "b"})), 0);
+	assert_int_equal(expo_add(dst, "a", EXPO_GAUGE, "A.", 2, EXPO_LABELS({"c", "d"})), 0);
+	assert_int_equal(expo_add(dst, "b", EXPO_GAUGE, "B.", 3, NULL, 0), 0);
+	assert_int_equal(expo_sort(dst), 0);
+	char *out = render(dst, EXPO_FORMAT_TEXT);
+	assert_string_equal(out, "# HELP a A.\n# TYPE a gauge\na{c=\"b\"} 1\na{c=\"d\"} 2\n"
+				 "# HELP b B.\n# TYPE b gauge\nb 3\n");
+	free(out);
+	/* After a sort: a sample before the last one, and a repeat of the last one. */
+	assert_int_equal(expo_add(dst, "a", EXPO_GAUGE, "A.", 4, EXPO_LABELS({"c", "a"})), 0);
+	assert_int_equal(expo_add(dst, "a", EXPO_GAUGE, "A.", 5, EXPO_LABELS({"c", "d"})), 0);
+	/* A merged run in order itself, starting between dst's samples, and a family before "a". */
+	assert_int_equal(expo_add(src, "a", EXPO_GAUGE, "A.", 6, EXPO_LABELS({"c", "c"})), 0);
+	assert_int_equal(expo_add(src, "a", EXPO_GAUGE, "A.", 7, EXPO_LABELS({"c", "e"})), 0);
+	assert_int_equal(expo_add(src, "Z", EXPO_GAUGE, "Z.", 8, NULL, 0), 0);
+	assert_int_equal(expo_sort(src), 0);
+	assert_int_equal(expo_merge(dst, src), 0);
+	assert_int_equal(expo_sort(dst), 1);
+	out = render(dst, EXPO_FORMAT_TEXT);
+	assert_string_equal(out, "# HELP Z Z.\n# TYPE Z gauge\nZ 8\n"
+				 "# HELP a A.\n# TYPE a gauge\na{c=\"a\"} 4\na{c=\"b\"} 1\n"
+				 "a{c=\"c\"} 6\na{c=\"d\"} 2\na{c=\"e\"} 7\n"
+				 "# HELP b B.\n# TYPE b gauge\nb 3\n");
+	free(out);
+	expo_free(dst);
+	expo_free(src);
+}
+
 static void
 test_many_families(void **state)
 {
@@ -383,17 +554,21 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_read_back),
 		cmocka_unit_test(test_values_round_trip),
+		cmocka_unit_test(test_values_like_printf),
 		cmocka_unit_test(test_text_basic),
 		cmocka_unit_test(test_openmetrics),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_escaping_worst_case),
 		cmocka_unit_test(test_utf8_sanitised),
+		cmocka_unit_test(test_utf8_after_ascii),
 		cmocka_unit_test(test_help_utf8_sanitised),
 		cmocka_unit_test(test_invalid_names),
 		cmocka_unit_test(test_family_mismatch),
 		cmocka_unit_test(test_duplicates_dropped),
 		cmocka_unit_test(test_sort_by_labels),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_sort_only_when_needed),
 		cmocka_unit_test(test_many_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
