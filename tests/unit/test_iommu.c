@@ -54,15 +54,6 @@ setup(void **state)
 	return 0;
 }
 
-static char *
-scrape_at(struct testrun *t, int64_t now)
-{
-	fake_now = now;
-	char *text = testrun_scrape(t);
-	assert_int_equal(t->ok, 1);
-	return text;
-}
-
 #define GROUPS(v) "gpu_sriov_iommu_groups " v
 #define UNITS(v) "gpu_sriov_iommu_units " v
 #define TYPE(v) "gpu_sriov_iommu_default_domain_info{type=\"" v "\"} 1"
@@ -79,7 +70,7 @@ test_groups_seen_next_scrape(void **state)
 	char from[512], to[512];
 
 	assert_int_equal(testrun_start(&t, &iommu_collector, sys, NULL, NULL), 0);
-	char *text = scrape_at(&t, t0);
+	char *text = testrun_scrape_ok_at(&t, t0);
 	text_assert_line(text, "gpu_sriov_iommu_enabled 1");
 	text_assert_line(text, UNITS("2"));
 	text_assert_line(text, GROUPS("2"));
@@ -89,13 +80,13 @@ test_groups_seen_next_scrape(void **state)
 
 	group(sys, "2", "0000:00:02.1", "identity\n");
 	group(sys, "3", "0000:00:02.2", "DMA-FQ\n");
-	text = scrape_at(&t, t0 + 1);
+	text = testrun_scrape_ok_at(&t, t0 + 1);
 	text_assert_line(text, GROUPS("4"));
 	text_assert_line(text, TYPE("identity"));
 	free(text);
 
 	tree_rm(sys, "kernel/iommu_groups/2");
-	text = scrape_at(&t, t0 + 2);
+	text = testrun_scrape_ok_at(&t, t0 + 2);
 	text_assert_line(text, GROUPS("3"));
 	text_assert_lacks(text, TYPE("identity"));
 	free(text);
@@ -105,7 +96,7 @@ test_groups_seen_next_scrape(void **state)
 	xsnprintf(from, sizeof(from), "%s/kernel/iommu_groups/3.new", sys);
 	xsnprintf(to, sizeof(to), "%s/kernel/iommu_groups/3", sys);
 	assert_int_equal(rename(from, to), 0);
-	text = scrape_at(&t, t0 + 3);
+	text = testrun_scrape_ok_at(&t, t0 + 3);
 	text_assert_line(text, GROUPS("3"));
 	text_assert_line(text, TYPE("DMA"));
 	free(text);
@@ -122,14 +113,14 @@ test_type_and_units_after_bound(void **state)
 	int64_t t0 = fake_now;
 
 	assert_int_equal(testrun_start(&t, &iommu_collector, sys, NULL, NULL), 0);
-	free(scrape_at(&t, t0));
+	free(testrun_scrape_ok_at(&t, t0));
 	tree_put(sys, "kernel/iommu_groups/1/type", "identity\n");
 	tree_link(sys, "class/iommu/dmar2", "../../devices/virtual/iommu/dmar2");
-	char *text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS - 1);
+	char *text = testrun_scrape_ok_at(&t, t0 + COLLECTOR_RECHECK_NS - 1);
 	text_assert_lacks(text, TYPE("identity"));
 	text_assert_line(text, UNITS("2"));
 	free(text);
-	text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS);
+	text = testrun_scrape_ok_at(&t, t0 + COLLECTOR_RECHECK_NS);
 	text_assert_line(text, TYPE("identity"));
 	text_assert_line(text, TYPE("DMA-FQ"));
 	text_assert_line(text, UNITS("3"));
@@ -149,12 +140,12 @@ test_empty_group_read_again(void **state)
 	tree_rm(sys, "kernel/iommu_groups/1");
 	group(sys, "7", NULL, NULL);
 	assert_int_equal(testrun_start(&t, &iommu_collector, sys, NULL, NULL), 0);
-	char *text = scrape_at(&t, fake_now);
+	char *text = testrun_scrape_ok_at(&t, fake_now);
 	text_assert_line(text, "gpu_sriov_iommu_enabled 0");
 	text_assert_line(text, GROUPS("1"));
 	free(text);
 	group(sys, "7", "0000:00:02.1", "DMA\n");
-	text = scrape_at(&t, fake_now + 1);
+	text = testrun_scrape_ok_at(&t, fake_now + 1);
 	text_assert_line(text, "gpu_sriov_iommu_enabled 1");
 	text_assert_line(text, TYPE("DMA"));
 	free(text);
@@ -176,14 +167,14 @@ test_unusable_every_scrape(void **state)
 	tree_link(sys, "kernel/iommu_groups/5", "5");
 	assert_int_equal(testrun_start(&t, &iommu_collector, sys, NULL, NULL), 0);
 	for (int i = 0; i < 3; i++) {
-		char *text = scrape_at(&t, fake_now + i);
+		char *text = testrun_scrape_ok_at(&t, fake_now + i);
 		text_assert_line(text, SKIPPED("2"));
 		text_assert_line(text, GROUPS("2"));
 		free(text);
 	}
 	tree_rm(sys, "kernel/iommu_groups");
 	tree_rm(sys, "class/iommu");
-	char *text = scrape_at(&t, fake_now + COLLECTOR_RECHECK_NS);
+	char *text = testrun_scrape_ok_at(&t, fake_now + COLLECTOR_RECHECK_NS);
 	text_assert_line(text, "gpu_sriov_iommu_enabled 0");
 	text_assert_line(text, GROUPS("0"));
 	text_assert_line(text, UNITS("0"));

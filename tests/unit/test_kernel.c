@@ -55,13 +55,6 @@ teardown(void **state)
 	return r;
 }
 
-static char *
-scrape_at(struct testrun *t, int64_t now)
-{
-	fake_now = now;
-	return testrun_scrape(t);
-}
-
 #define INSTALLED(rel, running, newest)                                                            \
 	"gpu_sriov_installed_kernel_info{release=\"" rel "\",running=\"" running                   \
 	"\",newest=\"" newest "\"} 1"
@@ -78,7 +71,7 @@ test_fixed_facts_read_once(void **state)
 	int64_t t0 = fake_now;
 
 	assert_int_equal(testrun_start(&t, &kernel_collector, NULL, e->proc, e->root), 0);
-	char *text = scrape_at(&t, t0);
+	char *text = testrun_scrape_at(&t, t0);
 	assert_int_equal(t.ok, 1);
 	text_assert_line(text, "gpu_sriov_kernel_info{release=\"6.8.12-4-pve\"} 1");
 	text_assert_line(text, INSTALLED("6.8.12-4-pve", "true", "true"));
@@ -91,7 +84,7 @@ test_fixed_facts_read_once(void **state)
 
 	tree_put(e->top, "proc/sys/kernel/osrelease", "9.9.9\n");
 	tree_put(e->top, "proc/cmdline", "intel_iommu=off\n");
-	text = scrape_at(&t, t0 + 100 * COLLECTOR_RECHECK_NS);
+	text = testrun_scrape_at(&t, t0 + 100 * COLLECTOR_RECHECK_NS);
 	text_assert_line(text, "gpu_sriov_kernel_info{release=\"6.8.12-4-pve\"} 1");
 	text_assert_line(text, PARAM("intel_iommu", "on"));
 	text_assert_lacks(text, "9.9.9");
@@ -110,24 +103,24 @@ test_failures_not_kept(void **state)
 	tree_rm(e->top, "proc/sys/kernel/osrelease");
 	tree_rm(e->top, "proc/cmdline");
 	assert_int_equal(testrun_start(&t, &kernel_collector, NULL, e->proc, e->root), 0);
-	char *text = scrape_at(&t, fake_now);
+	char *text = testrun_scrape_at(&t, fake_now);
 	assert_int_equal(t.ok, 0);
 	free(text);
 	tree_put(e->top, "proc/sys/kernel/osrelease", "6.8.12-4-pve\n");
 	/* the registry backs off after a failure: move past it */
-	text = scrape_at(&t, fake_now + 3600 * SEC);
+	text = testrun_scrape_at(&t, fake_now + 3600 * SEC);
 	assert_int_equal(t.ok, 1);
 	text_assert_line(text, SKIPPED("1"));
 	text_assert_lacks(text, "gpu_sriov_kernel_cmdline_param_info");
 	free(text);
 	tree_put(e->top, "proc/cmdline", "iommu=pt \"i915.enable_guc=3\n");
-	text = scrape_at(&t, fake_now + 1);
+	text = testrun_scrape_at(&t, fake_now + 1);
 	text_assert_line(text, PARAM("iommu", "pt"));
 	text_assert_line(text, SKIPPED("1"));
 	free(text);
 	tree_put(e->top, "proc/cmdline", "iommu=off\n");
 	for (int i = 0; i < 2; i++) {
-		text = scrape_at(&t, fake_now + COLLECTOR_RECHECK_NS);
+		text = testrun_scrape_at(&t, fake_now + COLLECTOR_RECHECK_NS);
 		text_assert_line(text, PARAM("iommu", "pt"));
 		text_assert_line(text, SKIPPED("1"));
 		free(text);
@@ -145,18 +138,18 @@ test_installed_after_bound(void **state)
 	int64_t t0 = fake_now;
 
 	assert_int_equal(testrun_start(&t, &kernel_collector, NULL, e->proc, e->root), 0);
-	free(scrape_at(&t, t0));
+	free(testrun_scrape_at(&t, t0));
 	tree_put(e->top, "root/lib/modules/6.11.11-2-pve/modules.dep", "");
 	tree_put(e->top, "root/etc/kernel/proxmox-boot-pin", "6.11.11-2-pve\n");
 	tree_put(e->top, "root/etc/kernel/next-boot-pin", "not a release!\n");
 	tree_put(e->top, "root/lib/modules/bad name/modules.dep", "");
-	char *text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS - 1);
+	char *text = testrun_scrape_at(&t, t0 + COLLECTOR_RECHECK_NS - 1);
 	text_assert_line(text, INSTALLED("6.8.12-4-pve", "true", "true"));
 	text_assert_lacks(text, "6.11.11-2-pve");
 	text_assert_line(text, SKIPPED("0"));
 	free(text);
 	for (int i = 0; i < 2; i++) {
-		text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS + i);
+		text = testrun_scrape_at(&t, t0 + COLLECTOR_RECHECK_NS + i);
 		text_assert_line(text, INSTALLED("6.8.12-4-pve", "true", "false"));
 		text_assert_line(text, INSTALLED("6.11.11-2-pve", "false", "true"));
 		text_assert_line(text, PIN("6.11.11-2-pve", "pin"));
@@ -165,7 +158,7 @@ test_installed_after_bound(void **state)
 		free(text);
 	}
 	tree_rm(e->top, "root/lib/modules/6.8.12-4-pve");
-	text = scrape_at(&t, t0 + 2 * COLLECTOR_RECHECK_NS);
+	text = testrun_scrape_at(&t, t0 + 2 * COLLECTOR_RECHECK_NS);
 	text_assert_lacks(text, INSTALLED("6.8.12-4-pve", "true", "false"));
 	text_assert_line(text, "gpu_sriov_kernel_info{release=\"6.8.12-4-pve\"} 1");
 	free(text);

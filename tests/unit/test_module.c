@@ -57,15 +57,6 @@ host(const char *sys)
 #define PARAM(m, p, v) "gpu_sriov_module_param{module=\"" m "\",param=\"" p "\"} " v
 #define SKIPPED(v) "gpu_sriov_scrape_collector_skipped_values{collector=\"module\"} " v
 
-static char *
-scrape_at(struct testrun *t, int64_t now)
-{
-	fake_now = now;
-	char *text = testrun_scrape(t);
-	assert_int_equal(t->ok, 1);
-	return text;
-}
-
 static void
 test_report(void **state)
 {
@@ -74,7 +65,7 @@ test_report(void **state)
 
 	host(sys);
 	assert_int_equal(testrun_start(&t, &module_collector, sys, NULL, NULL), 0);
-	char *text = scrape_at(&t, fake_now);
+	char *text = testrun_scrape_ok_at(&t, fake_now);
 	text_assert_line(text, LOADED("i915", "1"));
 	text_assert_line(text, LOADED("vfio_pci", "1"));
 	text_assert_line(text, LOADED("vfio_iommu_type1", "1"));
@@ -99,10 +90,10 @@ test_rewrite_seen_next_scrape(void **state)
 
 	host(sys);
 	assert_int_equal(testrun_start(&t, &module_collector, sys, NULL, NULL), 0);
-	free(scrape_at(&t, t0));
+	free(testrun_scrape_ok_at(&t, t0));
 	tree_put(sys, "module/i915/parameters/enable_guc", "0\n");
 	tree_put(sys, "module/i915/taint", "E\n");
-	char *text = scrape_at(&t, t0);
+	char *text = testrun_scrape_ok_at(&t, t0);
 	text_assert_line(text, PARAM("i915", "enable_guc", "0"));
 	text_assert_line(text, "gpu_sriov_module_out_of_tree{module=\"i915\"} 0");
 	free(text);
@@ -120,12 +111,12 @@ test_replaced_seen_after_bound(void **state)
 
 	host(sys);
 	assert_int_equal(testrun_start(&t, &module_collector, sys, NULL, NULL), 0);
-	free(scrape_at(&t, t0));
+	free(testrun_scrape_ok_at(&t, t0));
 	replace(sys, "module/i915/parameters/max_vfs", "2\n");
-	char *text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS - 1);
+	char *text = testrun_scrape_ok_at(&t, t0 + COLLECTOR_RECHECK_NS - 1);
 	text_assert_line(text, PARAM("i915", "max_vfs", "7"));
 	free(text);
-	text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS);
+	text = testrun_scrape_ok_at(&t, t0 + COLLECTOR_RECHECK_NS);
 	text_assert_line(text, PARAM("i915", "max_vfs", "2"));
 	free(text);
 	testrun_stop(&t);
@@ -142,13 +133,13 @@ test_unload_and_load(void **state)
 
 	host(sys);
 	assert_int_equal(testrun_start(&t, &module_collector, sys, NULL, NULL), 0);
-	free(scrape_at(&t, t0));
+	free(testrun_scrape_ok_at(&t, t0));
 
 	tree_rm(sys, "module/i915");
-	char *text = scrape_at(&t, t0 + 1);
+	char *text = testrun_scrape_ok_at(&t, t0 + 1);
 	text_assert_line(text, LOADED("i915", "1"));
 	free(text);
-	text = scrape_at(&t, t0 + COLLECTOR_RECHECK_NS);
+	text = testrun_scrape_ok_at(&t, t0 + COLLECTOR_RECHECK_NS);
 	text_assert_line(text, LOADED("i915", "0"));
 	text_assert_lacks(text, "param=");
 	text_assert_lacks(text, "gpu_sriov_module_sriov_capable");
@@ -158,11 +149,11 @@ test_unload_and_load(void **state)
 	tree_put(sys, "module/i915/taint", "\n");
 	tree_put(sys, "module/i915/parameters/enable_guc", "-1\n");
 	tree_put(sys, "module/xe/initstate", "live\n");
-	text = scrape_at(&t, t0 + 2 * COLLECTOR_RECHECK_NS - 1);
+	text = testrun_scrape_ok_at(&t, t0 + 2 * COLLECTOR_RECHECK_NS - 1);
 	text_assert_line(text, LOADED("i915", "0"));
 	text_assert_line(text, LOADED("xe", "0"));
 	free(text);
-	text = scrape_at(&t, t0 + 2 * COLLECTOR_RECHECK_NS);
+	text = testrun_scrape_ok_at(&t, t0 + 2 * COLLECTOR_RECHECK_NS);
 	text_assert_line(text, LOADED("i915", "1"));
 	text_assert_line(text, LOADED("xe", "1"));
 	text_assert_line(text, "gpu_sriov_module_sriov_capable{module=\"i915\"} 0");
@@ -184,9 +175,9 @@ test_initstate_read_every_scrape(void **state)
 
 	host(sys);
 	assert_int_equal(testrun_start(&t, &module_collector, sys, NULL, NULL), 0);
-	free(scrape_at(&t, fake_now));
+	free(testrun_scrape_ok_at(&t, fake_now));
 	tree_put(sys, "module/vfio_pci/initstate", "going\n");
-	char *text = scrape_at(&t, fake_now);
+	char *text = testrun_scrape_ok_at(&t, fake_now);
 	text_assert_line(text, LOADED("vfio_pci", "0"));
 	free(text);
 	testrun_stop(&t);
@@ -206,7 +197,7 @@ test_skips_every_scrape(void **state)
 	tree_put(sys, "module/i915/taint/x", "a directory where a file should be");
 	assert_int_equal(testrun_start(&t, &module_collector, sys, NULL, NULL), 0);
 	for (int i = 0; i < 3; i++) {
-		char *text = scrape_at(&t, fake_now + i);
+		char *text = testrun_scrape_ok_at(&t, fake_now + i);
 		text_assert_line(text, SKIPPED("2"));
 		text_assert_lacks(text, "param=\"enable_guc\"");
 		text_assert_line(text, PARAM("i915", "max_vfs", "7"));

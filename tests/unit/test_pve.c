@@ -1432,15 +1432,6 @@ assert_line(const char *text, const char *line)
 	fail_msg("missing line: %s\n--- in ---\n%s", line, text);
 }
 
-static char *
-scrape_at(struct testrun *r, int64_t now)
-{
-	fake_now = now;
-	char *text = testrun_scrape(r);
-	assert_int_equal(r->ok, 1);
-	return text;
-}
-
 #define PF_ASSIGNED(vmid) "gpu_sriov_vm_pf_assigned{vmid=\"" vmid "\",pci_address=\"0000:00:02.0\"} 1"
 
 /* The proxmox collector over scrapes: a qm set between two scrapes is in the second; whether an
@@ -1463,7 +1454,7 @@ test_proxmox_scrapes(void **state)
 	(void)pve_config_for_scrape(-1, -1, UINT64_MAX, NULL, NULL, &err);
 	assert_int_equal(testrun_start(&r, &proxmox_collector, sys, NULL, root), 0);
 	int64_t t0 = fake_now;
-	char *text = scrape_at(&r, t0);
+	char *text = testrun_scrape_ok_at(&r, t0);
 	assert_line(text, PF_ASSIGNED("108"));
 	assert_line(text, "gpu_sriov_vm_hostpci_info{vmid=\"101\",name=\"a\",hostpci=\"hostpci0\","
 			  "pci_address=\"0000:00:02.1\",machine=\"i440fx\"} 1");
@@ -1472,7 +1463,7 @@ test_proxmox_scrapes(void **state)
 
 	put_str(t->fd, "root/etc/pve/qemu-server/101.conf",
 		"name: a\nmachine: q35\nhostpci0: 0000:00:02.0\n");
-	text = scrape_at(&r, t0 + 1);
+	text = testrun_scrape_ok_at(&r, t0 + 1);
 	assert_line(text, PF_ASSIGNED("101"));
 	assert_line(text, "gpu_sriov_vm_hostpci_info{vmid=\"101\",name=\"a\",hostpci=\"hostpci0\","
 			  "pci_address=\"0000:00:02.0\",machine=\"q35\"} 1");
@@ -1489,18 +1480,18 @@ test_proxmox_scrapes(void **state)
 	put_link(t->fd, "sys/bus/pci/new", "../../../devices/pci0000:00/0000:00:02.0");
 	assert_int_equal(renameat(t->fd, "sys/bus/pci/new", t->fd, "sys/bus/pci/devices/0000:00:02.0"),
 			 0);
-	text = scrape_at(&r, t0 + 2);
+	text = testrun_scrape_ok_at(&r, t0 + 2);
 	if (strstr(text, "gpu_sriov_vm_pf_assigned{") != NULL)
 		fail_msg("a NIC taken for a GPU PF:\n%s", text);
 	free(text);
 
 	/* its class rewritten in place: the kept answer holds until the bound */
 	put_str(t->fd, "sys/devices/pci0000:00/0000:00:02.0/class", "0x030000\n");
-	text = scrape_at(&r, t0 + 2 + 60 * SEC - 1);
+	text = testrun_scrape_ok_at(&r, t0 + 2 + 60 * SEC - 1);
 	if (strstr(text, "gpu_sriov_vm_pf_assigned{") != NULL)
 		fail_msg("seen before the bound:\n%s", text);
 	free(text);
-	text = scrape_at(&r, t0 + 2 + 60 * SEC);
+	text = testrun_scrape_ok_at(&r, t0 + 2 + 60 * SEC);
 	assert_line(text, PF_ASSIGNED("101"));
 	assert_line(text, PF_ASSIGNED("108"));
 	free(text);

@@ -290,3 +290,18 @@ __wrap_monotonic_ns(void)
 {
 	return __atomic_load_n(&fake_now, __ATOMIC_SEQ_CST);
 }
+
+char *
+testrun_scrape_at(struct testrun *t, int64_t now)
+{
+	__atomic_store_n(&fake_now, now, __ATOMIC_SEQ_CST);
+	return testrun_scrape(t);
+}
+
+char *
+testrun_scrape_ok_at(struct testrun *t, int64_t now)
+{
+	char *text = testrun_scrape_at(t, now);
+	assert_int_equal(t->ok, 1);
+	return text;
+}

@@ -93,6 +93,10 @@ int testrun_start(struct testrun *t, const struct collector_ops *ops, const char
 /* Runs one scrape without a deadline and returns its text exposition; caller frees. Sets t->ok.
  * No cmocka asserts (out of memory is fatal, as in the exporter). */
 char *testrun_scrape(struct testrun *t);
+/* testrun_scrape() at fake_now = now (for tests linked with -Wl,--wrap=monotonic_ns). */
+char *testrun_scrape_at(struct testrun *t, int64_t now);
+/* The same, failing the test unless the collector succeeded. */
+char *testrun_scrape_ok_at(struct testrun *t, int64_t now);
 /* Frees the registry (running the collector's fini) and closes the roots; safe after a failed
  * start. */
 void testrun_stop(struct testrun *t);
