@@ -351,8 +351,9 @@ static-check:
 
 # libFuzzer targets (tests/fuzz/), one per text parser, built with clang, ASan and UBSan in
 # $(BUILD)/fuzz. Fuzz builds define FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION and the targets call only
-# pure parsers (the watchdog state one reads a file in its own mkdtemp() directory): nothing writes
-# to real system files. `fuzz` runs each target FUZZ_SECONDS, `fuzz-smoke` (in `make test`) 2 s; both first run
+# pure parsers (the watchdog state one reads a file, the DKMS tree one walks a tree, each in its own
+# mkdtemp() directory): nothing writes to real system files. `fuzz` runs each target FUZZ_SECONDS,
+# `fuzz-smoke` (in `make test`) 2 s; both first run
 # each over its seed corpus tests/fuzz/fuzz_<target>_corpus/. A crash fails and prints the
 # reproducer path.
 FUZZ_SECONDS ?= 60

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Regenerates the generated fixture scenarios into a temporary directory and compares them with
 # the checked-in trees (contents and symlink targets), so nobody edits one without the other.
+# Also the DKMS tree fuzz seeds made from the checked-in fixtures (hand-made hand_* seeds aside).
 here=$(cd "$(dirname "$0")/../fixtures" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -23,6 +24,15 @@ for d in "$tmp"/*/; do
 			status=1
 		fi
 	done
+done
+seeds=$here/../fuzz/fuzz_dkms_tree_corpus
+sh "$here/../fuzz/dkms_tree_seeds.sh" "$here" "$tmp/seeds" || exit 1
+for name in $( (ls "$tmp/seeds"; ls "$seeds") | sort -u); do
+	case $name in hand_*) continue ;; esac
+	if ! cmp -s "$tmp/seeds/$name" "$seeds/$name"; then
+		echo "fixtures-check: fuzz seed $name differs from what tests/fuzz/dkms_tree_seeds.sh makes"
+		status=1
+	fi
 done
 [ $status -eq 0 ] && echo "fixtures-check: $(ls -d "$tmp"/*/ | wc -l) generated scenarios match"
 exit $status
