@@ -255,6 +255,7 @@ man-check: all
 
 hostile-test: $(BIN)
 	@sh tests/e2e/hostile.sh $(BIN)
+	@sh tests/e2e/hostile_gpu.sh $(BIN)
 
 # --check on every fixture scenario against tests/fixtures/<scenario>/check.txt, exit statuses, the
 # JSON report, colour on a pseudo-terminal only, hostile VM names, usage errors.

@@ -10,6 +10,7 @@ set -u
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+. "$here/hostile_lib.sh"
 WORK=$(mktemp -d)
 CHURN=""
 trap 'stop_exporter; [ -n "$CHURN" ] && kill "$CHURN" 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -86,42 +87,6 @@ check "header-only config space: capability not reported" \
 	sh -c "! grep -q '^gpu_sriov_pf_sriov_capability_present' '$WORK/out3'"
 check "header-only config space: PF still reported" \
 	grep -q '^gpu_sriov_pf_info{pci_address="0000:00:02.0"' "$WORK/out3"
-
-# --- Helpers for the scenarios below, each on its own copy of the fixture ----------------------
-# once TREE NAME: one --once run; output in $WORK/NAME.out, log in $WORK/NAME.log, exit status
-# in $WORK/NAME.rc. A hang is cut off after 20 s (status 124), which fails the exit check.
-once() {
-	# shellcheck disable=SC2046
-	timeout 20 "$bin" --once $(fixture_args "$1") >"$WORK/$2.out" 2>"$WORK/$2.log"
-	echo $? >"$WORK/$2.rc"
-}
-exited_0() { test "$(cat "$WORK/$1.rc")" = 0; }
-# has NAME LINE: the output has exactly this line. lacks NAME REGEX: no output line matches.
-has() { grep -qxF -- "$2" "$WORK/$1.out"; }
-lacks() { ! grep -q -- "$2" "$WORK/$1.out"; }
-# all_succeed NAME: every collector (all ten defaults) reports success.
-all_succeed() {
-	n=$(grep -c '^gpu_sriov_scrape_collector_success{' "$WORK/$1.out")
-	ok=$(grep -c '^gpu_sriov_scrape_collector_success{collector="[a-z]*"} 1$' "$WORK/$1.out")
-	[ "$n" -eq 10 ] && [ "$ok" -eq 10 ]
-}
-skipped() { has "$1" "gpu_sriov_scrape_collector_skipped_values{collector=\"$2\"} $3"; }
-# logged_once LOG COLLECTOR WHAT ERRTEXT: exactly one line of LOG skips WHAT for COLLECTOR.
-logged_once() {
-	n=$(grep -cF "collector=$2 msg=\"skipping unusable value from $3\" err=\"$4\"" "$1")
-	[ "$n" -eq 1 ]
-}
-# no_repeats LOG: no skip line repeats (timestamps cut off), and there is at least one.
-no_repeats() {
-	n=$(grep -c 'skipping unusable value' "$1")
-	u=$(grep 'skipping unusable value' "$1" | sed 's/^ts=[^ ]* //' | sort -u | wc -l)
-	[ "$n" -gt 0 ] && [ "$n" -eq "$u" ]
-}
-promtool_ok() { promtool check metrics <"$WORK/$1.out" >/dev/null 2>&1; }
-utf8_ok() { python3 -c 'import sys; sys.stdin.buffer.read().decode("utf-8")' <"$WORK/$1.out"; }
-# chars N C: N copies of the character C, no newline.
-chars() { head -c "$1" /dev/zero | tr '\0' "$2"; }
-MiB=1048576
 
 # --- 1 MiB lines, and the memory they may take ------------------------------------------------
 # A 1 MiB line in a sysfs attribute, /proc/cmdline, etc/sysfs.conf, a VM config and the DKMS
