@@ -296,15 +296,15 @@ dkms-compare: $(BUILD)/libexporter.a
 # The real `promtool check web-config` and our parser (web_config_load() through
 # tests/tools/webconfig_check.c) on every tests/fixtures/webconfig/ file: both accept *.good.yml,
 # both reject *.bad.yml; the pinned differences (*.newer.yml, *.stricter.yml) are listed with their
-# reasons in tests/e2e/webconfig_parity.sh.
+# reasons in tests/e2e/webconfig_parity.sh. The exporter must refuse every rejected file.
 .PHONY: webconfig-parity
 $(BUILD)/tests/webconfig_check: tests/tools/webconfig_check.c exporter/webconfig.h \
 		$(BUILD)/libexporter.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libexporter.a $(LDLIBS) -o $@
 
-webconfig-parity: $(BUILD)/tests/webconfig_check
-	@sh tests/e2e/webconfig_parity.sh $(BUILD)/tests/webconfig_check
+webconfig-parity: $(BUILD)/tests/webconfig_check $(BIN)
+	@sh tests/e2e/webconfig_parity.sh $(BUILD)/tests/webconfig_check $(BIN)
 
 # The host fixtures are generated: regenerating them must give the checked-in trees.
 fixtures-check:

@@ -67,6 +67,16 @@ set_error(struct ctx *c, unsigned line, const char *fmt, ...)
  * not follow variadic calls, sees every error path return < 0. */
 #define fail(c, line, ...) (set_error((c), (line), __VA_ARGS__), -EINVAL)
 
+/* The reason sysfs_read_file() failed with ERR (a negative errno): its -EINVAL means the path
+ * is a directory, FIFO or device rather than a regular file, which strerror() would not say. */
+static const char *
+read_error(int err, char *buf, size_t size)
+{
+	if (err == -EINVAL)
+		return "not a regular file";
+	return strerror_r(-err, buf, size);
+}
+
 static const char *
 quote(char *buf, const char *s, size_t len)
 {
@@ -402,7 +412,9 @@ find_curve(const char *name)
 
 /* A list of names, each mapped by FIND to a table index, into ret_idx (room for every table
  * entry) in the order given and without repeats. Null entries are skipped: Go decodes them as
- * the zero value, which matches no suite or curve and is ignored. */
+ * the zero value, which matches no suite or curve and is ignored. A list of nulls only is an
+ * error: Go then has a list that matches nothing (no TLS 1.2 suite, or no curve at all), where
+ * skipping them would leave none, that is GnuTLS's defaults. */
 static int
 decode_names(struct ctx *c, const struct yaml_node *n, const char *type, const char *what,
 	     int (*find)(const char *), size_t *ret_idx, size_t *ret_n)
@@ -434,6 +446,11 @@ decode_names(struct ctx *c, const struct yaml_node *n, const char *type, const c
 		if (!seen)
 			ret_idx[used++] = (size_t)k;
 	}
+	if (n->nitems > 0 && used == 0)
+		return fail(c, n->line,
+			    "only null entries in the %s list (Go reads them as %s 0, which "
+			    "matches no %s)",
+			    what, what, what);
 	*ret_n = used;
 	return 0;
 }
@@ -507,14 +524,14 @@ read_ref(struct ctx *c, const struct yaml_node *n, const char *field, const char
 	}
 	if (len < 0) {
 		set_error(c, n->line, "%s: cannot read \"%s\": %s", field,
-			  quote(q, path, strlen(path)), strerror_r((int)-len, e, sizeof(e)));
+			  quote(q, path, strlen(path)), read_error((int)len, e, sizeof(e)));
 		return len;
 	}
 	if ((size_t)len != strlen(*ret)) {
 		free(*ret);
 		*ret = NULL;
-		return fail(c, n->line, "%s: \"%s\" contains a NUL byte", field,
-			    quote(q, path, strlen(path)));
+		return fail(c, n->line, "%s: \"%s\" contains a NUL byte: not PEM text (DER?)",
+			    field, quote(q, path, strlen(path)));
 	}
 	return len;
 }
@@ -1236,7 +1253,7 @@ web_config_load(const char *path, struct web_config *ret, char *err, size_t errl
 				  WEB_FILE_MAX);
 		else
 			set_error(&c, 0, "%s: %s", quote(q, path, strlen(path)),
-				  strerror_r(-r, e, sizeof(e)));
+				  read_error(r, e, sizeof(e)));
 		goto out;
 	}
 	/* Relative file references resolve from the config's own directory, as in the toolkit. */

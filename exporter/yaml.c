@@ -595,7 +595,6 @@ scan_escape(struct parser *p, struct buf *b, unsigned start)
 	case 'e': out[0] = '\x1b'; break;
 	case ' ':
 	case '"':
-	case '/':
 	case '\'':
 	case '\\': out[0] = c; break;
 	case 'N': utf8_encode(0x85, out, &n); break;
@@ -605,6 +604,10 @@ scan_escape(struct parser *p, struct buf *b, unsigned start)
 	case 'x': digits = 2; break;
 	case 'u': digits = 4; break;
 	case 'U': digits = 8; break;
+	case '/':
+		/* YAML 1.2 has it; libyaml's YAML 1.1, and so the toolkit, refuses the file. */
+		return fail(p, p->line,
+			    "invalid escape sequence \"\\/\" (YAML 1.1 has none; write \"/\")");
 	default:
 		if (c == '\0' || c == '\n')
 			return fail(p, p->line, "unterminated escape sequence");
@@ -1362,32 +1365,41 @@ parse_node(struct parser *p, int parent, unsigned depth, enum start where, struc
 
 /* ---- documents ---------------------------------------------------------------------------- */
 
-/* After the root node: nothing but an optional "..." end marker, comments and blank lines. */
+/* After the root node: "---" and "..." marker lines, comments and blank lines, that is
+ * document ends and empty documents. libyaml stops reading after the first document, so Go
+ * silently ignores whatever follows it; an empty document loses nothing and is accepted, any
+ * other content after the first document is refused rather than ignored. */
 static int
 parse_doc_end(struct parser *p, const struct yaml_node *root)
 {
+	bool last_start = false; /* the last marker was "---": content would start a document */
+	unsigned start_line = 0;  /* the line of that "---" */
 	int r;
 
-	if (at_eof(p))
-		return 0;
-	if (at_doc_marker(p) && p->s[p->pos] == '.') {
+	if (!at_eof(p) && !at_doc_marker(p)) {
+		if (root != NULL && root->kind == YAML_SEQUENCE)
+			return fail(p, p->line,
+				    "expected a sequence entry (\"- \"); bad indentation?");
+		return fail(p, p->line, "unexpected content; bad indentation?");
+	}
+	while (at_doc_marker(p)) {
+		last_start = p->s[p->pos] == '-';
+		start_line = p->line;
 		p->pos += 3;
+		skip_blanks(p);
+		if (last_start && !at_comment(p) && !is_breakz(cur(p)))
+			return fail(p, p->line, "multiple documents are not supported");
 		r = finish_line(p, "'...'");
 		if (r >= 0)
 			r = seek_content(p);
 		if (r < 0)
 			return r;
-		if (at_eof(p))
-			return 0;
-		if (at_doc_marker(p) && p->s[p->pos] == '-')
-			return fail(p, p->line, "multiple documents are not supported");
-		return fail(p, p->line, "content after the document end marker '...'");
 	}
-	if (at_doc_marker(p))
-		return fail(p, p->line, "multiple documents are not supported");
-	if (root != NULL && root->kind == YAML_SEQUENCE)
-		return fail(p, p->line, "expected a sequence entry (\"- \"); bad indentation?");
-	return fail(p, p->line, "unexpected content; bad indentation?");
+	if (at_eof(p))
+		return 0;
+	if (last_start)
+		return fail(p, start_line, "multiple documents are not supported");
+	return fail(p, p->line, "content after the document end marker '...'");
 }
 
 int
@@ -1396,6 +1408,7 @@ yaml_parse(const char *text, size_t len, struct yaml_doc **ret, char *err, size_
 	struct parser p = {.line = 1, .err = err, .errlen = errlen};
 	struct yaml_node *root = NULL;
 	char *norm = NULL;
+	bool started = false; /* after a "---" */
 	int r;
 
 	if (errlen > 0)
@@ -1426,6 +1439,12 @@ yaml_parse(const char *text, size_t len, struct yaml_doc **ret, char *err, size_
 		}
 		if (r < 0)
 			goto out;
+		started = true;
+	}
+	if (!started && at_doc_marker(&p)) {
+		/* "..." first: libyaml then expects a node and refuses the file. */
+		r = fail(&p, p.line, "document end marker '...' without a document before it");
+		goto out;
 	}
 	if (root == NULL && !at_eof(&p) && !at_doc_marker(&p)) {
 		r = parse_node(&p, -1, 0, AT_LINE, &root);

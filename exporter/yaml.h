@@ -1,8 +1,8 @@
 /* A bounded parser for the subset of YAML that configuration files use, built for the web
  * configuration file (webconfig.c): block and flow mappings and sequences, plain, quoted and block
- * scalars, comments and one document. Everything else is refused with an error naming the line:
- * anchors, aliases, tags, merge keys, directives, complex keys, several documents, tabs used for
- * indentation, duplicate keys. Scalars are not typed here: the caller decides what "true", "1"
+ * scalars, comments and one document (empty ones may follow it). Everything else is refused with
+ * an error naming the line: anchors, aliases, tags, merge keys, directives, complex keys, several
+ * non-empty documents, tabs used for indentation, duplicate keys. Scalars are not typed here: the caller decides what "true", "1"
  * or "null" mean for the field it fills, using the node's style (only plain scalars resolve to
  * non-strings).
  *

@@ -99,7 +99,9 @@ test_empty_documents(void **state)
 {
 	static const char *const empty[] = {
 		"", "\n", "   \n\n  \n", "# only a comment\n", "#c", "  # indented\n# two\n",
-		"---\n", "---", "--- # comment\n", "---\n...\n", "...\n", "\n\n---\n\n...\n# end\n",
+		"---\n", "---", "--- # comment\n", "---\n...\n", "\n\n---\n\n...\n# end\n",
+		/* Empty documents after the first, as libyaml reads them: nothing is lost. */
+		"---\n---\n", "---\n...\n---\n...\n", "--- # a\n--- # b\n# c\n",
 	};
 	(void)state;
 
@@ -108,8 +110,13 @@ test_empty_documents(void **state)
 		assert_null(yaml_doc_root(doc));
 		yaml_doc_free(doc);
 	}
+	/* Repeated end markers and empty documents after a document keep its content. */
+	struct yaml_doc *doc = parse("a: 1\n...\n...\n---\n# c\n--- # d\n...\n");
+	assert_int_equal(yaml_doc_root(doc)->kind, YAML_MAPPING);
+	assert_int_equal(yaml_doc_root(doc)->npairs, 1);
+	yaml_doc_free(doc);
 	/* An explicit null is a node, not an empty document. */
-	struct yaml_doc *doc = parse("~\n");
+	doc = parse("~\n");
 	assert_plain(yaml_doc_root(doc), "~", 1);
 	assert_true(yaml_is_null(yaml_doc_root(doc)));
 	yaml_doc_free(doc);
@@ -321,7 +328,7 @@ test_quoted_scalars(void **state)
 	struct yaml_doc *doc = parse("s: 'it''s # not a comment'\n"
 				     "e: ''\n"
 				     "d: \"\"\n"
-				     "esc: \"\\a\\b\\t\\\t\\n\\v\\f\\r\\e\\ \\\"\\/\\'\\\\\"\n"
+				     "esc: \"\\a\\b\\t\\\t\\n\\v\\f\\r\\e\\ \\\"\\'\\\\\"\n"
 				     "hex: \"\\x41\\u00e9\\U0001F600\\N\\_\\L\\P\"\n"
 				     "fold: 'one\n"
 				     "  two\n"
@@ -339,7 +346,7 @@ test_quoted_scalars(void **state)
 	check_scalar(get(root, "e"), "", YAML_SINGLE_QUOTED, 2);
 	assert_false(yaml_is_null(get(root, "e")));
 	check_scalar(get(root, "d"), "", YAML_DOUBLE_QUOTED, 3);
-	check_scalar(get(root, "esc"), "\a\b\t\t\n\v\f\r\x1b \"/'\\", YAML_DOUBLE_QUOTED, 4);
+	check_scalar(get(root, "esc"), "\a\b\t\t\n\v\f\r\x1b \"'\\", YAML_DOUBLE_QUOTED, 4);
 	check_scalar(get(root, "hex"),
 		     "A\xc3\xa9\xf0\x9f\x98\x80\xc2\x85\xc2\xa0\xe2\x80\xa8\xe2\x80\xa9",
 		     YAML_DOUBLE_QUOTED, 5);
@@ -510,7 +517,15 @@ test_unsupported(void **state)
 	assert_error("{<<: {a: 1}}\n", "line 1: merge keys (<<) are not supported");
 	assert_error("[a: b]\n", "line 1: mappings inside a flow sequence are not supported");
 	assert_error("a: 1\n---\nb: 2\n", "line 2: multiple documents are not supported");
-	assert_error("---\n---\n", "line 2: multiple documents are not supported");
+	assert_error("---\n--- ~\n", "line 2: multiple documents are not supported");
+	assert_error("---\n---\n---\nb: 2\n", "line 3: multiple documents are not supported");
+	assert_error("a: 1\n...\n...\n---\n# c\n---\n...\nb\n",
+		     "line 8: content after the document end marker '...'");
+	assert_error("a: 1\n... b\n", "line 2: unexpected text after '...'");
+	/* "..." must end a document: libyaml refuses one that comes first. */
+	assert_error("...\n", "line 1: document end marker '...' without a document before it");
+	assert_error("\xef\xbb\xbf# c\n\n... # c\n",
+		     "line 3: document end marker '...' without a document before it");
 	assert_error("a: 1\n...\n---\nb: 2\n", "line 3: multiple documents are not supported");
 	assert_error("a: 1\n...\nb: 2\n", "line 3: content after the document end marker '...'");
 	/* A quoted "<<" is an ordinary key. */
@@ -570,6 +585,8 @@ test_structure_errors(void **state)
 	assert_error("a: 'b\n", "line 1: unterminated quoted scalar");
 	assert_error("x: 1\na: \"b\nc\n", "line 2: unterminated quoted scalar");
 	assert_error("a: \"\\q\"\n", "line 1: invalid escape sequence in a double-quoted scalar");
+	assert_error("a: \"\\/\"\n",
+		     "line 1: invalid escape sequence \"\\/\" (YAML 1.1 has none; write \"/\")");
 	assert_error("a: \"\\x4\"\n", "line 1: invalid hexadecimal escape sequence");
 	assert_error("a: \"\\ud800\"\n", "line 1: escape sequence for an invalid Unicode character");
 	assert_error("a: \"\\U00110000\"\n",
