@@ -24,6 +24,7 @@
 #include "version.h"
 #include "watchdog.h"
 #include "webconfig.h"
+#include "webconfig_watch.h"
 #include "xalloc.h"
 
 #define MAX_LISTEN 16
@@ -94,15 +95,41 @@ open_listeners(const struct config *cfg, int *fds, size_t *ret_n)
 	return 0;
 }
 
-/* Waits for signals; wakes every tick to refresh the heartbeat and, when systemd's watchdog is
- * on, pings it only after a real health check, so a stuck exporter gets restarted. */
+/* Watches the web config at path (NULL: none) and the files it names from now on. */
 static void
-main_loop(struct health *h, const sigset_t *signals, struct http_server *server)
+watch_web_config(struct web_watch *w, const char *path)
 {
+	char *paths[WEB_WATCH_MAX] = {NULL};
+	size_t n = path != NULL ? web_config_files(path, paths, WEB_WATCH_MAX) : 0;
+
+	web_watch_set(w, (const char *const *)paths, n);
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+}
+
+/* Reloads the web config. The watch is re-armed first: a change made while the files are read
+ * then still triggers the next reload. */
+static void
+reload_web_config(struct web_watch *w, const char *path, struct http_server *server)
+{
+	watch_web_config(w, path);
+	(void)http_reload(server);
+}
+
+/* Waits for signals; wakes every tick to refresh the heartbeat, to look for changes to the web
+ * config and its files (a reload without SIGHUP, as the toolkit re-reads them) and, when
+ * systemd's watchdog is on, to ping it only after a real health check, so a stuck exporter gets
+ * restarted. */
+static void
+main_loop(struct health *h, const sigset_t *signals, struct http_server *server,
+	  const char *web_config_file)
+{
+	struct web_watch watch = {0};
 	uint64_t wd_usec = 0;
 	int64_t next_ping = 0;
 	bool watchdog = sd_watchdog_enabled(0, &wd_usec) > 0;
 
+	watch_web_config(&watch, web_config_file);
 	for (;;) {
 		int64_t tick = TICK_NS;
 		if (watchdog && (int64_t)wd_usec * 500 < tick)
@@ -115,11 +142,16 @@ main_loop(struct health *h, const sigset_t *signals, struct http_server *server)
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			(void)sd_notify(0, "STOPPING=1");
+			web_watch_free(&watch);
 			return;
 		}
 		if (sig == SIGHUP) {
 			log_info("received SIGHUP, reloading the web config");
-			(void)http_reload(server);
+			reload_web_config(&watch, web_config_file, server);
+		} else if (web_watch_poll(&watch)) {
+			log_info("web config %s or a file it names changed, reloading",
+				 web_config_file);
+			reload_web_config(&watch, web_config_file, server);
 		}
 		const char *reason = NULL;
 		if (watchdog && now >= next_ping) {
@@ -175,21 +207,21 @@ serve(const struct config *cfg, struct web_config *wc, struct scraper *s, struct
 		return 1;
 	}
 	(void)sd_notify(0, "READY=1\nSTATUS=serving metrics");
-	main_loop(&h, &signals, server);
+	main_loop(&h, &signals, server, cfg->web_config_file);
 	http_stop(server);
 	return 0;
 }
 
 /* glibc's malloc gives each thread that allocates while another holds the lock an arena of its
- * own, up to 8 per core, and an arena keeps what its threads freed. libmicrohttpd runs a thread
- * per connection and a scrape's collection runs on whichever connection asked first, so under 16
- * keep-alive clients every arena ends up holding a collection's worth of freed memory: peak RSS
- * 10.9 MiB instead of 8.1 on host_n150, 33 MiB instead of 12.7 on the large fixture. One arena
- * costs nothing measurable: the threads mostly wait for the one shared collection, and allocate
- * little besides (a response body, libmicrohttpd's connection pool); wrk showed the same latency
- * and scrapes/s at 1 and 16 clients. The mmap and trim thresholds stay glibc's (dynamic): fixed at
- * 128 KiB they saved 0.8 MiB more on the large fixture but cost it 10% of its scrapes/s, every
- * 265 KiB body then being a fresh mmap(). Called first, before any thread exists. */
+ * own, up to 8 per core, and an arena keeps what its threads freed. Measured when libmicrohttpd
+ * still ran a thread per connection: 16 keep-alive clients left every arena holding a
+ * collection's worth of freed memory, peak RSS 10.9 MiB instead of 8.1 on host_n150 and 33 MiB
+ * instead of 12.7 on the large fixture, while one arena cost nothing measurable in latency or
+ * scrapes/s. The event-loop server has fewer threads (one per listening socket, the collection
+ * worker, the watchdog), which still allocate concurrently, so one arena keeps bounding the peak.
+ * The mmap and trim thresholds stay glibc's (dynamic): fixed at 128 KiB they saved 0.8 MiB more
+ * on the large fixture but cost it 10% of its scrapes/s, every 265 KiB body then being a fresh
+ * mmap(). Called first, before any thread exists. */
 static void
 tune_malloc(void)
 {

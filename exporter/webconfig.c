@@ -1234,6 +1234,20 @@ out:
 	return r;
 }
 
+/* The directory relative file references resolve from: the config's own, as in the toolkit.
+ * Caller frees. */
+static char *
+config_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
 int
 web_config_load(const char *path, struct web_config *ret, char *err, size_t errlen)
 {
@@ -1256,14 +1270,7 @@ web_config_load(const char *path, struct web_config *ret, char *err, size_t errl
 				  read_error(r, e, sizeof(e)));
 		goto out;
 	}
-	/* Relative file references resolve from the config's own directory, as in the toolkit. */
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL)
-		dir = xstrdup(".");
-	else if (slash == path)
-		dir = xstrdup("/");
-	else
-		dir = xstrndup(path, (size_t)(slash - path));
+	dir = config_dir(path);
 	dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
 		r = -errno;
@@ -1278,6 +1285,51 @@ out:
 	free(dir);
 	free(text);
 	return r;
+}
+
+size_t
+web_config_files(const char *path, char **ret, size_t max)
+{
+	static const char *const fields[] = {"cert_file", "key_file", "client_ca_file"};
+	struct yaml_doc *doc = NULL;
+	char *text = NULL, *dir = NULL;
+	size_t n = 0;
+
+	if (max == 0)
+		return 0;
+	ret[n++] = xstrdup(path);
+	ssize_t len = sysfs_read_file(AT_FDCWD, path, WEB_FILE_MAX, &text);
+	if (len < 0 || yaml_parse(text, (size_t)len, &doc, NULL, 0) < 0)
+		goto out;
+	const struct yaml_node *root = yaml_doc_root(doc), *tls = NULL;
+	for (size_t i = 0; root != NULL && root->kind == YAML_MAPPING && i < root->npairs; i++) {
+		if (key_is(root->pairs[i].key, config_names[C_TLS]))
+			tls = root->pairs[i].value;
+	}
+	if (tls == NULL || tls->kind != YAML_MAPPING)
+		goto out;
+	dir = config_dir(path);
+	for (size_t i = 0; i < tls->npairs && n < max; i++) {
+		const struct yaml_node *v = tls->pairs[i].value;
+		for (size_t f = 0; f < nitems(fields); f++) {
+			if (!key_is(tls->pairs[i].key, fields[f]) || v->kind != YAML_SCALAR ||
+			    v->len == 0 || strlen(v->text) != v->len)
+				continue;
+			if (v->text[0] == '/') {
+				ret[n++] = xstrdup(v->text);
+			} else {
+				struct buf b = BUF_INIT;
+				size_t blen;
+				buf_printf(&b, "%s/%s", dir, v->text);
+				ret[n++] = buf_steal(&b, &blen);
+			}
+		}
+	}
+out:
+	free(dir);
+	yaml_doc_free(doc);
+	free(text);
+	return n;
 }
 
 void

@@ -75,6 +75,13 @@ int web_config_parse(const char *text, size_t len, int dirfd, struct web_config 
  * the path instead of a line. */
 int web_config_load(const char *path, struct web_config *ret, char *err, size_t errlen);
 
+/* The files whose change should reload the config at PATH, for webconfig_watch.h: PATH itself,
+ * then the cert_file, key_file and client_ca_file it names (relative ones joined to PATH's
+ * directory), as far as the file reads as YAML; nothing else is checked, so a config that does
+ * not load still names its files. Stores at most MAX malloc'd paths in RET (the caller frees
+ * each) and returns how many; PATH is always the first when MAX > 0. */
+size_t web_config_files(const char *path, char **ret, size_t max);
+
 /* Frees what the struct owns and zeroes it; NULL-safe and safe on a zeroed struct. */
 void web_config_free(struct web_config *c);
 

@@ -1106,6 +1106,67 @@ test_error_buffer(void **state)
 	web_config_free(&c);
 }
 
+/* web_config_files(PATH) as one "|"-separated string, the tree's path shown as "T". */
+static void
+assert_files(const char *path, size_t max, const char *want)
+{
+	char *paths[4];
+	struct buf b = BUF_INIT;
+	size_t n = web_config_files(path, paths, max);
+
+	assert_true(n <= max);
+	for (size_t i = 0; i < n; i++) {
+		const char *p = paths[i];
+		if (strncmp(p, tree, strlen(tree)) == 0) {
+			buf_putc(&b, 'T');
+			p += strlen(tree);
+		}
+		buf_printf(&b, "%s%s", p, i + 1 < n ? "|" : "");
+		free(paths[i]);
+	}
+	assert_string_equal(b.data != NULL ? b.data : "", want);
+	buf_free(&b);
+}
+
+static void
+test_files(void **state)
+{
+	char path[PATH_MAX];
+
+	(void)state;
+	xsnprintf(path, sizeof(path), "%s/sub/web.yml", tree);
+	tree_put(tree, "sub/web.yml",
+		 "tls_server_config:\n  client_ca_file: /etc/ca.pem\n  cert_file: server.crt\n"
+		 "  key_file: ../keys/server.key\n  client_auth_type: RequireAndVerifyClientCert\n");
+	assert_files(path, 4, "T/sub/web.yml|/etc/ca.pem|T/sub/server.crt|T/sub/../keys/server.key");
+	assert_files(path, 2, "T/sub/web.yml|/etc/ca.pem");
+	assert_files(path, 0, "");
+	/* A config that does not load (no such files, unknown key) still names its files. */
+	tree_put(tree, "sub/web.yml", "tls_server_config:\n  cert_file: gone.crt\nfoo: 1\n");
+	assert_files(path, 4, "T/sub/web.yml|T/sub/gone.crt");
+	/* Inline PEM, empty, null and non-scalar values name no file. */
+	tree_put(tree, "sub/web.yml",
+		 "tls_server_config:\n  cert: inline\n  key_file:\n  client_ca_file: [a]\n");
+	assert_files(path, 4, "T/sub/web.yml");
+	tree_put(tree, "sub/web.yml", "basic_auth_users:\n  a: b\n");
+	assert_files(path, 4, "T/sub/web.yml");
+	tree_put(tree, "sub/web.yml", "tls_server_config: [\n");
+	assert_files(path, 4, "T/sub/web.yml");
+	/* The config itself missing: still watched, for when it comes back. */
+	assert_files("/nonexistent/web.yml", 4, "/nonexistent/web.yml");
+	/* A bare name resolves from the working directory, as the config itself does. */
+	tree_put(tree, "sub/web.yml", "tls_server_config:\n  cert_file: c.pem\n");
+	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(cwd >= 0);
+	assert_int_equal(chdir(tree), 0);
+	assert_files("sub/web.yml", 4, "sub/web.yml|sub/c.pem");
+	assert_files("web.yml", 4, "web.yml");
+	assert_int_equal(chdir("sub"), 0);
+	assert_files("web.yml", 4, "web.yml|./c.pem");
+	assert_int_equal(fchdir(cwd), 0);
+	(void)close(cwd);
+}
+
 #define T(f) cmocka_unit_test_setup(f, put_files)
 
 int
@@ -1131,6 +1192,7 @@ main(void)
 		T(test_everything),
 		T(test_load),
 		T(test_error_buffer),
+		T(test_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
