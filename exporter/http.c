@@ -467,6 +467,18 @@ serve(struct daemon *dm, const struct web_state *st, struct MHD_Connection *conn
 	return respond_text(conn, st, MHD_HTTP_NOT_FOUND, "Not Found");
 }
 
+/* Whether the request says a body follows its headers (RFC 9112 6.3: only these two headers
+ * do). "Content-Length: 0" counts too: libmicrohttpd closes the connection after such a GET
+ * either way. */
+static bool
+announces_body(struct MHD_Connection *conn)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_CONTENT_LENGTH) != NULL ||
+	       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
 static mhd_result
 handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	const char *version, const char *upload_data, size_t *upload_data_size, void **req)
@@ -479,12 +491,16 @@ handler(void *cls, struct MHD_Connection *conn, const char *url, const char *met
 	(void)version;
 	(void)upload_data;
 	(void)upload_data_size;
-	/* Other methods are answered at once, without reading a body they may carry. */
+	/* Other methods are answered at once, without reading a body they may carry. So is a GET
+	 * or HEAD that announces a body: libmicrohttpd 0.9.75 takes no answer while a body
+	 * arrives, and would close the connection without one; answered now, the body is never
+	 * read and the connection is closed after the answer. */
 	if (*req == NULL && get_or_head) {
 		struct request *q = xcalloc(1, sizeof(*q));
 		atomic_init(&q->refs, 1);
 		*req = q;
-		return MHD_YES;
+		if (!announces_body(conn))
+			return MHD_YES;
 	}
 	struct request *q = *req;
 	struct web_state *st = state_get(s);

@@ -298,6 +298,101 @@ sleep 2
 check "connection limit: 3 kept, 2 refused" test "$(head -n 1 "$WORK/hold")" = "refused 2 kept 3"
 wait $holder
 check "connection limit: served again once they are gone" test "$(fetch "http://127.0.0.1:$PORT/metrics")" = 200
+check "connection flood: 3000 connections opened, reset, half-sent" test "$($clients flood "$PORT" 3000)" = "done"
+sleep 0.5
+check "connection flood: the limit recovers fully (3 kept, the 4th refused)" \
+	test "$($clients hold 127.0.0.3 "$PORT" 4 0)" = "refused 1 kept 3"
+check "connection flood: served afterwards" test "$(fetch "http://127.0.0.1:$PORT/metrics")" = 200
+stop_exporter
+
+# --- hostile requests: bodies nobody asked for, odd shapes, pipelining (plain HTTP)
+start || exit 1
+send() { $clients send "$PORT" "$1"; }
+hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9][0-9]*\) kB$/\1/p' "/proc/$PID/status"; }
+check "POST with a 200 MiB body: 405, the body is not read" \
+	test "$($clients body "$PORT" POST /metrics cl 200)" = "HTTP/1.1 405 Method Not Allowed, closed early"
+check "PUT with a 200 MiB chunked body: 405, not read" \
+	test "$($clients body "$PORT" PUT / chunked 200)" = "HTTP/1.1 405 Method Not Allowed, closed early"
+check "GET /metrics with a 200 MiB body: 200, not read" \
+	test "$($clients body "$PORT" GET /metrics cl 200)" = "HTTP/1.1 200 OK, closed early"
+check "GET / with a 200 MiB chunked body: 200, not read" \
+	test "$($clients body "$PORT" GET / chunked 200)" = "HTTP/1.1 200 OK, closed early"
+check "GET with a small body: one answer; the body is not taken for a request" \
+	test "$(send 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 31\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n')" = "HTTP/1.1 200 OK, closed"
+check "GET with a body and Expect: 100-continue: 200, no 100 asking for the body" \
+	test "$(send 'GET /metrics HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n')" = "HTTP/1.1 200 OK, closed"
+check "POST with Expect: 100-continue: 405, no 100 asking for the body" \
+	test "$(send 'POST /metrics HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n')" = "HTTP/1.1 405 Method Not Allowed, closed"
+# Four clients sending bodies in a loop while Prometheus scrapes; a buffered body would show in
+# the peak RSS.
+hwm0=$(hwm)
+attackers=""
+for m in "POST /metrics cl" "GET /metrics chunked" "PUT / chunked" "GET / cl"; do
+	# shellcheck disable=SC2086
+	(for i in 1 2 3 4 5 6; do $clients body "$PORT" $m 200; done) >>"$WORK/attacks" &
+	attackers="$attackers $!"
+done
+scrapes=""
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	scrapes="$scrapes$(curl -s -o /dev/null -w '%{http_code}:%{time_total} ' --max-time 10 "http://127.0.0.1:$PORT/metrics")"
+	sleep 0.1
+done
+# shellcheck disable=SC2086
+wait $attackers
+hwm1=$(hwm)
+echo "     (scrapes during 24 body attacks, code:seconds: $scrapes; peak RSS $hwm0 -> $hwm1 KiB)"
+check "body attacks: every one answered, none read to the end" \
+	test "$(grep -c ', closed early$' "$WORK/attacks")" -eq 24 -a "$(grep -c '^HTTP/1.1 [24]0[05] ' "$WORK/attacks")" -eq 24
+check "body attacks: 10 scrapes meanwhile, all 200" test "$(echo "$scrapes" | grep -o '200:' | wc -l)" -eq 10
+check "body attacks: peak RSS grew < 16 MiB" test -n "$hwm0" -a -n "$hwm1" -a $((${hwm1:-0} - ${hwm0:-0})) -lt 16384
+check "100 small headers: served" test "$($clients headers "$PORT" 100)" = "HTTP/1.1 200 OK"
+check "3000 small headers (36 KB, over the limit): 431" \
+	test "$($clients headers "$PORT" 3000)" = "HTTP/1.1 431 Request Header Fields Too Large"
+long_target() { # long_target PREFIX BYTES: a request for PREFIX followed by BYTES letters
+	{ printf 'GET %s' "$1"; head -c "$2" /dev/zero | tr '\0' a; printf ' HTTP/1.1\\r\\n\\r\\n'; } |
+		$clients send "$PORT" -
+}
+check "100 KB URL: 414" test "$(long_target / 100000)" = "HTTP/1.1 414 URI Too Long, closed"
+check "1 MB query string: 414" test "$(long_target '/metrics?q=' 1000000)" = "HTTP/1.1 414 URI Too Long, closed"
+check "folded header line (obs-fold): served" \
+	test "$(send 'GET /metrics HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\nConnection: close\r\n\r\n')" = "HTTP/1.1 200 OK, closed"
+check "header line without a colon: 400" \
+	test "$(send 'GET /metrics HTTP/1.1\r\nHost: x\r\ngarbage\r\n\r\n')" = "HTTP/1.1 400 Bad Request, closed"
+check "HTTP/0.9 request: 400" test "$(send 'GET /metrics\r\n')" = "HTTP/1.1 400 Bad Request, closed"
+check "HTTP/1.0 request: served, then closed" test "$(send 'GET /metrics HTTP/1.0\r\n\r\n')" = "HTTP/1.1 200 OK, closed"
+check "100 pipelined GETs in one write: answered in order" test "$($clients pipeline "$PORT" 100)" = "100 answers in order"
+rss0=$(rss)
+for i in 1 2 3; do $clients pipeline "$PORT" 1000 >/dev/null; done
+rss1=$(rss)
+echo "     (RSS before/after 3 x 1000 pipelined GETs: $rss0 / $rss1 KiB)"
+check "memory: 3000 pipelined GETs grow RSS by < 2 MiB" test -n "$rss0" -a -n "$rss1" -a $((${rss1:-0} - ${rss0:-0})) -lt 2048
+check "exporter alive after the hostile requests" kill -0 "$PID"
+stop_exporter
+
+# --- hostile TLS clients: stalled handshakes hold a connection only until the idle timeout
+start --web.config.file="$W/tls.yml" --web.idle-timeout=2s --web.max-connections=30 \
+	--web.max-connections-per-ip=20 || exit 1
+$clients stall 127.0.0.4 "$PORT" 24 5 >"$WORK/stall" &
+staller=$!
+wait_for "$WORK/stall" kept >/dev/null
+check "TLS stalls: 24 handshakes stalled (no or half a ClientHello): 20 kept, 4 over the per-address limit" \
+	test "$(head -n 1 "$WORK/stall")" = "refused 4 kept 20"
+check "TLS stalls: a scrape from another address meanwhile 200" test "$(fetch $ca "$tls:$PORT/metrics")" = 200
+wait $staller
+check "TLS stalls: closed at the 2 s idle timeout" test "$(sed -n 2p "$WORK/stall")" = "closed 20 after 2 s"
+check "TLS stalls: the stalled address is served again" \
+	test "$(fetch $ca --interface 127.0.0.4 "$tls:$PORT/metrics")" = 200
+check "TLS: POST with a 200 MiB body: 405, not read" \
+	test "$($clients body "tls:$PORT" POST /metrics cl 200)" = "HTTP/1.1 405 Method Not Allowed, closed early"
+check "TLS: GET with a 200 MiB chunked body: 200, not read" \
+	test "$($clients body "tls:$PORT" GET /metrics chunked 200)" = "HTTP/1.1 200 OK, closed early"
+check "TLS: 100 pipelined GETs answered in order" test "$($clients pipeline "tls:$PORT" 100)" = "100 answers in order"
+check "TLS: flood of 2000 connections (no handshake, reset, junk)" test "$($clients flood "$PORT" 2000)" = "done"
+sleep 0.5
+$clients stall 127.0.0.5 "$PORT" 20 5 >"$WORK/stall"
+check "TLS flood: no slot leaked (20 stalls from a fresh address kept, closed at the timeout)" \
+	test "$(tr '\n' ' ' <"$WORK/stall")" = "refused 0 kept 20 closed 20 after 2 s "
+check "TLS flood: served afterwards" test "$(fetch $ca "$tls:$PORT/metrics")" = 200
 stop_exporter
 
 report web-test
