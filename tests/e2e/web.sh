@@ -366,6 +366,18 @@ for i in 1 2 3; do $clients pipeline "$PORT" 1000 >/dev/null; done
 rss1=$(rss)
 echo "     (RSS before/after 3 x 1000 pipelined GETs: $rss0 / $rss1 KiB)"
 check "memory: 3000 pipelined GETs grow RSS by < 2 MiB" test -n "$rss0" -a -n "$rss1" -a $((${rss1:-0} - ${rss0:-0})) -lt 2048
+# Clients that ask for a lot and read nothing: the server holds one answer per connection, not
+# one per request asked for (1000 each, 25 MB).
+rss0=$(rss)
+$clients slowread "$PORT" 20 2 >"$WORK/slow" &
+slow=$!
+wait_for "$WORK/slow" held >/dev/null
+rss1=$(rss)
+check "slow readers: a scrape meanwhile 200" test "$(fetch "http://127.0.0.1:$PORT/metrics")" = 200
+wait $slow
+echo "     (RSS before/with 20 connections asking 1000 scrapes each and reading none: $rss0 / $rss1 KiB)"
+check "memory: 20 non-reading clients with 1000 requests each grow RSS by < 8 MiB" \
+	test -n "$rss0" -a -n "$rss1" -a $((${rss1:-0} - ${rss0:-0})) -lt 8192
 check "exporter alive after the hostile requests" kill -0 "$PID"
 stop_exporter
 

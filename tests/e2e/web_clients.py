@@ -27,6 +27,9 @@
   flood PORT N                 N connections as fast as possible, in turn closed at once, reset,
                                closed after a request, reset after one, or left half a request
                                in (those are reset at the end); print "done"
+  slowread PORT N SECONDS      N connections that each send 1000 pipelined GET /metrics (half of
+                               them asking for gzip) and never read an answer; print "held N"
+                               once they are sent, keep them SECONDS, then exit
 A PORT of the form tls:PORT speaks TLS (without checking the server's certificate).
 """
 import re
@@ -261,6 +264,25 @@ def flood(port, n):
     print("done")
 
 
+def slowread(port, n, seconds):
+    req = (b"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n" * 500 +
+           b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 500)
+    conns = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", int(port)))
+        s.setblocking(False)
+        try:
+            s.send(req)
+        except BlockingIOError:
+            pass
+        conns.append(s)
+    time.sleep(1)
+    print("held %d" % n, flush=True)
+    time.sleep(seconds)
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "idle":
@@ -279,6 +301,8 @@ def main():
         body(args[0], args[1], args[2], args[3], int(args[4]))
     elif cmd == "stall":
         stall(args[0], args[1], int(args[2]), float(args[3]))
+    elif cmd == "slowread":
+        slowread(args[0], int(args[1]), float(args[2]))
     elif cmd == "flood":
         flood(args[0], int(args[1]))
     else:
