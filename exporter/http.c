@@ -35,6 +35,7 @@ typedef enum MHD_Result mhd_result;
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 #define DEFAULT_SCRAPE_TIMEOUT_S 10.0
+#define MIN_SCRAPE_TIMEOUT_S 1.0 /* leaves collectors 0.5 s */
 /* Request line and headers must fit here; libmicrohttpd answers 431 past it. Also bounds what
  * an idle or slow connection holds. */
 #define CONNECTION_MEMORY_LIMIT (32 * 1024)
@@ -216,7 +217,10 @@ healthz(struct http_server *s, const struct web_state *st, struct MHD_Connection
 			    reason != NULL ? reason : "unhealthy");
 }
 
-/* Prometheus tells us its scrape timeout; finish collecting a little before it. */
+/* Prometheus tells us its scrape timeout; finish collecting a little before it. A shorter one
+ * than MIN_SCRAPE_TIMEOUT_S is raised to it: the scrapes that arrive while a collection runs
+ * share it, so a client asking for a deadline already past would hand each of them a failure
+ * for every collector. */
 static int64_t
 scrape_deadline(struct MHD_Connection *conn)
 {
@@ -226,7 +230,7 @@ scrape_deadline(struct MHD_Connection *conn)
 	double v;
 
 	if (h != NULL && parse_double(h, &v) == 0 && v > 0 && v <= 3600)
-		t = v;
+		t = v < MIN_SCRAPE_TIMEOUT_S ? MIN_SCRAPE_TIMEOUT_S : v;
 	double margin = t > 1.0 ? 0.5 : t / 2;
 	return monotonic_ns() + (int64_t)((t - margin) * 1e9);
 }

@@ -378,6 +378,11 @@ wait $slow
 echo "     (RSS before/with 20 connections asking 1000 scrapes each and reading none: $rss0 / $rss1 KiB)"
 check "memory: 20 non-reading clients with 1000 requests each grow RSS by < 8 MiB" \
 	test -n "$rss0" -a -n "$rss1" -a $((${rss1:-0} - ${rss0:-0})) -lt 8192
+# A collection is shared by the scrapes that arrive while it runs: one asked for with a deadline
+# already past would fail every collector for them too.
+fetch -H 'X-Prometheus-Scrape-Timeout-Seconds: 1e-300' "http://127.0.0.1:$PORT/metrics" >/dev/null
+check "scrape timeout header of 1e-300 s: every collector still runs" \
+	sh -c "grep -q '^gpu_sriov_scrape_collector_success' '$WORK/b' && ! grep -q '^gpu_sriov_scrape_collector_success.* 0\$' '$WORK/b'"
 check "exporter alive after the hostile requests" kill -0 "$PID"
 stop_exporter
 

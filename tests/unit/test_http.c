@@ -24,6 +24,7 @@
 #include "expo.h"
 #include "http.h"
 #include "listen.h"
+#include "log.h"
 #include "parse.h"
 
 uint64_t __wrap_scraper_request(struct scraper *s, int64_t deadline_ns, void (*ready)(void *),
@@ -48,6 +49,7 @@ static char fake_scraper;
 static struct scraper *use_scraper;
 static bool collection_hangs_long; /* what scraper_healthy says */
 static int views;
+static int64_t last_deadline; /* of the last scraper_request */
 
 /* Callbacks of requests waiting for the test to release their collection. */
 static struct {
@@ -60,8 +62,8 @@ uint64_t
 __wrap_scraper_request(struct scraper *s, int64_t deadline_ns, void (*ready)(void *), void *arg)
 {
 	(void)s;
-	(void)deadline_ns;
 	(void)pthread_mutex_lock(&lock);
+	last_deadline = deadline_ns;
 	entered++;
 	(void)pthread_cond_broadcast(&cond);
 	bool now = released;
@@ -395,6 +397,41 @@ test_get_with_body(void **state)
 	wait_put(5);
 }
 
+/* The deadline a scrape asks for follows Prometheus' timeout header less a margin, but never
+ * lies in the past: that collection would be shared with every scrape arriving meanwhile. */
+static void
+test_scrape_deadline(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *header;
+		int64_t ms; /* the deadline, from the moment the request was sent */
+	} cases[] = {
+		{"", 9500},
+		{"X-Prometheus-Scrape-Timeout-Seconds: 2.5\r\n", 2000},
+		{"X-Prometheus-Scrape-Timeout-Seconds: 1e-300\r\n", 500},
+		{"X-Prometheus-Scrape-Timeout-Seconds: 0.000001\r\n", 500},
+		{"X-Prometheus-Scrape-Timeout-Seconds: nan\r\n", 9500},
+		{"X-Prometheus-Scrape-Timeout-Seconds: -3\r\n", 9500},
+	};
+	char req[256];
+
+	released = true;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		(void)snprintf(req, sizeof(req), "GET /metrics HTTP/1.0\r\n%s\r\n", cases[i].header);
+		int64_t before = monotonic_ns();
+		char *r = exchange(f->port, req);
+		int64_t after = monotonic_ns();
+		assert_non_null(strstr(r, "HTTP/1.1 200"));
+		free(r);
+		(void)pthread_mutex_lock(&lock);
+		int64_t d = last_deadline;
+		(void)pthread_mutex_unlock(&lock);
+		assert_true(d >= before + cases[i].ms * 1000000);
+		assert_true(d <= after + cases[i].ms * 1000000);
+	}
+}
+
 static int
 setup_page(void **state)
 {
@@ -460,6 +497,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_healthz_while_stuck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_while_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_with_body, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scrape_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_waits_suspended, setup_page, teardown_page),
 		cmocka_unit_test_setup_teardown(test_page_when_hung, setup_page, teardown_page),
 	};
