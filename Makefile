@@ -109,6 +109,10 @@ $(BUILD)/tests/test_helper: ALL_LDFLAGS += -Wl,--wrap=write
 $(BUILD)/tests/test_vanish: ALL_LDFLAGS += -Wl,--wrap=openat -Wl,--wrap=__openat_2
 # Counts bcrypt runs: the cache and the unknown-user rule are seen without timing anything.
 $(BUILD)/tests/test_auth: ALL_LDFLAGS += -Wl,--wrap=crypt_r
+# A password check that waits for the test: the queue's bounds and stopping are seen as they are.
+$(BUILD)/tests/test_auth_queue: ALL_LDFLAGS += -Wl,--wrap=auth_verify
+$(BUILD)/tests/test_http_auth: ALL_LDFLAGS += -Wl,--wrap=crypt_r -Wl,--wrap=scraper_request \
+	-Wl,--wrap=scraper_take -Wl,--wrap=scrape_result_put
 
 deps-build:
 	@sh tests/tools/deps.sh $(DEB_BUILD)

@@ -1,4 +1,4 @@
-/* Basic authentication: libxcrypt's bcrypt behind a mutex and a small result cache. */
+/* Basic authentication: libxcrypt's bcrypt behind a mutex and two small result caches. */
 #include <crypt.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -7,21 +7,25 @@
 #include <string.h>
 
 #include "auth.h"
+#include "xalloc.h"
 
-#define CACHE_SLOTS 64
-#define KEY_LEN 32
+#define OK_SLOTS 32   /* the few scrapers of one exporter */
+#define FAIL_SLOTS 64 /* a scraper with a stale password costs one bcrypt, not one per scrape */
 
-struct cache_entry {
-	unsigned char key[KEY_LEN];
-	bool used;
-	bool ok;
+struct cache {
+	unsigned char (*keys)[AUTH_KEY_LEN];
+	bool *used;
+	size_t slots, next;
 };
 
-/* One lock for the cache and for crypt_data, which is about 32 KiB: too big for a thread stack
- * that libmicrohttpd sizes, and bcrypt runs one at a time anyway. */
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct cache_entry cache[CACHE_SLOTS];
-static size_t next_slot;
+static unsigned char ok_keys[OK_SLOTS][AUTH_KEY_LEN], fail_keys[FAIL_SLOTS][AUTH_KEY_LEN];
+static bool ok_used[OK_SLOTS], fail_used[FAIL_SLOTS];
+static struct cache ok_cache = {ok_keys, ok_used, OK_SLOTS, 0};
+static struct cache fail_cache = {fail_keys, fail_used, FAIL_SLOTS, 0};
+/* Guards both caches. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Guards crypt_buf, about 32 KiB: too big for a thread stack, and bcrypt runs one at a time. */
+static pthread_mutex_t crypt_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct crypt_data crypt_buf;
 
 /* Takes the same time wherever the first difference is. */
@@ -38,7 +42,7 @@ equal_ct(const void *a, const void *b, size_t n)
 
 /* The NUL separators keep ("ab","c") and ("a","bc") apart. */
 static int
-cache_key(const char *user, const char *hash, const char *pass, unsigned char key[KEY_LEN])
+cache_key(const char *user, const char *hash, const char *pass, unsigned char key[AUTH_KEY_LEN])
 {
 	gnutls_hash_hd_t h;
 	int r = gnutls_hash_init(&h, GNUTLS_DIG_SHA256);
@@ -52,26 +56,24 @@ cache_key(const char *user, const char *hash, const char *pass, unsigned char ke
 	return r;
 }
 
-static const struct cache_entry *
-cache_find(const unsigned char key[KEY_LEN])
+/* Under cache_lock. */
+static bool
+cache_has(const struct cache *c, const unsigned char key[AUTH_KEY_LEN])
 {
-	for (size_t i = 0; i < CACHE_SLOTS; i++) {
-		if (cache[i].used && equal_ct(cache[i].key, key, KEY_LEN))
-			return &cache[i];
-	}
-	return NULL;
+	bool found = false;
+
+	for (size_t i = 0; i < c->slots; i++)
+		found |= c->used[i] && equal_ct(c->keys[i], key, AUTH_KEY_LEN);
+	return found;
 }
 
-/* Round robin: the cache only has to hold the few scrapers of one exporter. */
+/* Under cache_lock. */
 static void
-cache_store(const unsigned char key[KEY_LEN], bool ok)
+cache_store(struct cache *c, const unsigned char key[AUTH_KEY_LEN])
 {
-	struct cache_entry *e = &cache[next_slot];
-
-	next_slot = (next_slot + 1) % CACHE_SLOTS;
-	memcpy(e->key, key, KEY_LEN);
-	e->used = true;
-	e->ok = ok;
+	memcpy(c->keys[c->next], key, AUTH_KEY_LEN);
+	c->used[c->next] = true;
+	c->next = (c->next + 1) % c->slots;
 }
 
 static int
@@ -80,33 +82,67 @@ user_cmp(const void *key, const void *elem)
 	return strcmp(key, ((const struct web_user *)elem)->name);
 }
 
-bool
-auth_check(const struct web_config *c, const char *user, const char *pass)
+enum auth_result
+auth_lookup(const struct web_config *c, const char *user, const char *pass,
+	    struct auth_job *job)
 {
 	const struct web_user *u = bsearch(user, c->users, c->nusers, sizeof(*c->users), user_cmp);
 	/* An unknown name is checked against a real entry's hash, so it costs what a known one
-	 * does (same bcrypt cost); the result is thrown away. */
+	 * does (same bcrypt cost); the result is a failure whatever bcrypt says. */
 	const char *hash = u != NULL ? u->hash : c->users[0].hash;
-	unsigned char key[KEY_LEN];
-	bool have_key = u != NULL && cache_key(user, hash, pass, key) == 0;
-	bool ok = false;
+	unsigned char key[AUTH_KEY_LEN];
+	enum auth_result r = AUTH_UNKNOWN;
 
-	(void)pthread_mutex_lock(&lock);
-	const struct cache_entry *e = have_key ? cache_find(key) : NULL;
-	if (e != NULL) {
-		ok = e->ok;
+	memset(job, 0, sizeof(*job));
+	if (cache_key(user, hash, pass, key) == 0) {
+		(void)pthread_mutex_lock(&cache_lock);
+		if (cache_has(&ok_cache, key))
+			r = AUTH_PASSED;
+		else if (cache_has(&fail_cache, key))
+			r = AUTH_REFUSED;
+		(void)pthread_mutex_unlock(&cache_lock);
 	} else {
-		const char *out = crypt_r(pass, hash, &crypt_buf);
-		size_t n = strlen(hash);
-		/* crypt_r() signals failure with a string starting with '*' or NULL. */
-		bool match = out != NULL && out[0] != '*' && strlen(out) == n &&
-			     equal_ct(out, hash, n);
-		ok = u != NULL && match;
-		if (have_key)
-			cache_store(key, ok);
-		explicit_bzero(&crypt_buf, sizeof(crypt_buf));
+		/* No key, no caching: the job still decides, it just is not remembered. */
+		memset(key, 0, sizeof(key));
 	}
-	(void)pthread_mutex_unlock(&lock);
+	if (r == AUTH_UNKNOWN) {
+		job->hash = xstrdup(hash);
+		job->pass = xstrdup(pass);
+		memcpy(job->key, key, AUTH_KEY_LEN);
+		job->known = u != NULL;
+	}
 	explicit_bzero(key, sizeof(key));
+	return r;
+}
+
+bool
+auth_verify(const struct auth_job *job)
+{
+	static const unsigned char no_key[AUTH_KEY_LEN];
+	size_t n = strlen(job->hash);
+
+	(void)pthread_mutex_lock(&crypt_lock);
+	const char *out = crypt_r(job->pass, job->hash, &crypt_buf);
+	/* crypt_r() signals failure with a string starting with '*' or NULL. */
+	bool match = out != NULL && out[0] != '*' && strlen(out) == n && equal_ct(out, job->hash, n);
+	explicit_bzero(&crypt_buf, sizeof(crypt_buf));
+	(void)pthread_mutex_unlock(&crypt_lock);
+	bool ok = job->known && match;
+	if (!equal_ct(job->key, no_key, AUTH_KEY_LEN)) {
+		(void)pthread_mutex_lock(&cache_lock);
+		cache_store(ok ? &ok_cache : &fail_cache, job->key);
+		(void)pthread_mutex_unlock(&cache_lock);
+	}
 	return ok;
+}
+
+void
+auth_job_clear(struct auth_job *job)
+{
+	if (job->pass != NULL) {
+		explicit_bzero(job->pass, strlen(job->pass));
+		free(job->pass);
+	}
+	free(job->hash);
+	memset(job, 0, sizeof(*job));
 }

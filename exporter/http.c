@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "auth_queue.h"
 #include "http.h"
 #include "log.h"
 #include "negotiate.h"
@@ -40,6 +42,7 @@ typedef enum MHD_Result mhd_result;
  * an idle or slow connection holds. */
 #define CONNECTION_MEMORY_LIMIT (32 * 1024)
 #define AUTH_REALM "gpu-sriov-exporter"
+#define RESTARTING "The server is restarting, try again."
 #define DRAIN_NS 1000000000LL
 
 struct web_state {
@@ -68,16 +71,22 @@ struct http_server {
 	struct web_state *web; /* what requests use; each takes a reference */
 	struct web_state *tls; /* what the daemons were started with (certificates, trust) */
 	struct ratelimit limiter;
-	struct request *suspended; /* guarded by suspend_lock: requests waiting for a collection */
+	struct request *suspended; /* guarded by suspend_lock: requests waiting for a collection
+				    * or a password check */
 	struct status_page *status; /* counters the status page keeps between views */
+	struct auth_queue *auth;    /* runs bcrypt for password checks the cache cannot answer */
 };
 
 /* A GET or HEAD request, from its first handler call (headers only) to libmicrohttpd's
  * completion callback. A metrics request asks scrape.c for a collection, is suspended, and is
- * answered when it is resumed. */
+ * answered when it is resumed; so is one whose password needs bcrypt, by the auth queue. */
 struct request {
-	atomic_uint refs; /* libmicrohttpd's until completion; the scraper's until it calls back */
+	atomic_uint refs; /* libmicrohttpd's until completion; the scraper's or the auth queue's
+			   * until it calls back */
 	bool asked;       /* the collection was asked for: the next call answers */
+	bool rated;       /* passed the rate limit: not counted again when resumed */
+	struct web_state *auth_for; /* a reference to the config its password was checked for */
+	enum auth_result auth;      /* that check's result; guarded by suspend_lock */
 	bool page;        /* for the status page, not the metrics */
 	bool counted;     /* holds one of max_requests */
 	uint64_t ticket;
@@ -93,6 +102,8 @@ struct request {
  * the server is gone (scraper_free() calls the waiters left), and then touches only the request. */
 static pthread_mutex_t suspend_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void state_put(struct web_state *st);
+
 static struct request *
 request_ref(struct request *q)
 {
@@ -103,8 +114,10 @@ request_ref(struct request *q)
 static void
 request_put(struct request *q)
 {
-	if (q != NULL && atomic_fetch_sub(&q->refs, 1) == 1)
+	if (q != NULL && atomic_fetch_sub(&q->refs, 1) == 1) {
+		state_put(q->auth_for);
 		free(q);
+	}
 }
 
 /* Under suspend_lock. */
@@ -243,18 +256,52 @@ release_body(void *cls)
 	scrape_result_put(cls);
 }
 
+/* Resumes q's connection unless its daemon stopping already did. Under suspend_lock. */
+static void
+resume(struct request *q)
+{
+	if (q->suspended) {
+		unlink_suspended(q->daemon->server, q);
+		MHD_resume_connection(q->conn);
+	}
+}
+
+/* Suspends q's connection and lists it, where a stopping daemon finds it. Under suspend_lock,
+ * which the callbacks and a stopping daemon take: neither can see a request that is listed but
+ * not yet suspended. */
+static void
+suspend(struct daemon *dm, struct MHD_Connection *conn, struct request *q)
+{
+	struct http_server *s = dm->server;
+
+	q->daemon = dm;
+	q->conn = conn;
+	q->suspended = true;
+	q->next = s->suspended;
+	if (s->suspended != NULL)
+		s->suspended->prev = q;
+	s->suspended = q;
+	MHD_suspend_connection(conn);
+}
+
+static bool
+aborted(struct request *q)
+{
+	(void)pthread_mutex_lock(&suspend_lock);
+	bool a = q->aborted;
+	(void)pthread_mutex_unlock(&suspend_lock);
+	return a;
+}
+
 /* Called back by the scraper (any thread) when the request's collection is done, or when the
- * scraper is freed: resumes the connection unless its daemon stopping already did. */
+ * scraper is freed. */
 static void
 request_ready(void *arg)
 {
 	struct request *q = arg;
 
 	(void)pthread_mutex_lock(&suspend_lock);
-	if (q->suspended) {
-		unlink_suspended(q->daemon->server, q);
-		MHD_resume_connection(q->conn);
-	}
+	resume(q);
 	(void)pthread_mutex_unlock(&suspend_lock);
 	request_put(q);
 }
@@ -287,24 +334,14 @@ collection_ask(struct daemon *dm, const struct web_state *st, struct MHD_Connect
 		return respond_text(conn, st, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
 	}
 	q->counted = true;
-	q->daemon = dm;
-	q->conn = conn;
 	(void)pthread_mutex_lock(&suspend_lock);
 	if (dm->stopping) {
 		(void)pthread_mutex_unlock(&suspend_lock);
 		release_slot(s, q);
-		return respond_text(conn, NULL, MHD_HTTP_SERVICE_UNAVAILABLE,
-				    "The server is restarting, try again.");
+		return respond_text(conn, NULL, MHD_HTTP_SERVICE_UNAVAILABLE, RESTARTING);
 	}
-	/* Suspended under the lock that the callback and a stopping daemon take: neither can see a
-	 * request that is listed but not yet suspended. */
 	q->asked = true;
-	q->suspended = true;
-	q->next = s->suspended;
-	if (s->suspended != NULL)
-		s->suspended->prev = q;
-	s->suspended = q;
-	MHD_suspend_connection(conn);
+	suspend(dm, conn, q);
 	(void)pthread_mutex_unlock(&suspend_lock);
 	q->ticket = scraper_request(s->o.scraper, scrape_deadline(conn), request_ready,
 				    request_ref(q));
@@ -359,12 +396,8 @@ answer(struct daemon *dm, const struct web_state *st, struct MHD_Connection *con
 	struct scrape_body body;
 	mhd_result r;
 
-	(void)pthread_mutex_lock(&suspend_lock);
-	bool aborted = q->aborted;
-	(void)pthread_mutex_unlock(&suspend_lock);
-	if (aborted) {
-		r = respond_text(conn, NULL, MHD_HTTP_SERVICE_UNAVAILABLE,
-				 "The server is restarting, try again.");
+	if (aborted(q)) {
+		r = respond_text(conn, NULL, MHD_HTTP_SERVICE_UNAVAILABLE, RESTARTING);
 		goto out;
 	}
 	if (q->page) {
@@ -399,22 +432,111 @@ out:
 	return r;
 }
 
-static bool
-authorized(const struct web_state *st, struct MHD_Connection *conn)
+enum auth_step {
+	STEP_PASS,
+	STEP_REFUSE,
+	STEP_WAIT,     /* suspended until the auth queue calls back */
+	STEP_BUSY,     /* the auth queue is full */
+	STEP_FLOODING, /* this client has its share of the auth queue */
+	STEP_STOPPING,
+};
+
+/* Called back by the auth queue (its thread) with the result of a password check. */
+static void
+auth_done(void *arg, bool ok)
 {
+	struct request *q = arg;
+
+	(void)pthread_mutex_lock(&suspend_lock);
+	q->auth = ok ? AUTH_PASSED : AUTH_REFUSED;
+	resume(q);
+	(void)pthread_mutex_unlock(&suspend_lock);
+	request_put(q);
+}
+
+/* The bytes of the client's address that tell clients apart for the auth queue's share. */
+static size_t
+client_key(struct MHD_Connection *conn, unsigned char key[AUTH_CLIENT_MAX])
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		memcpy(key, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		return 4;
+	}
+	if (sa != NULL && sa->sa_family == AF_INET6) {
+		memcpy(key, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+		return 16;
+	}
+	return 0; /* a Unix socket: one client */
+}
+
+/* Hands job to the auth queue and suspends the request until it calls back. */
+static enum auth_step
+auth_wait(struct daemon *dm, struct web_state *st, struct MHD_Connection *conn,
+	  struct request *q, struct auth_job *job)
+{
+	unsigned char client[AUTH_CLIENT_MAX];
+	size_t len = client_key(conn, client);
+
+	/* Under the lock the callback takes: it cannot resume the request before it is
+	 * suspended. */
+	(void)pthread_mutex_lock(&suspend_lock);
+	if (dm->stopping) {
+		(void)pthread_mutex_unlock(&suspend_lock);
+		return STEP_STOPPING;
+	}
+	int r = auth_queue_push(dm->server->auth, job, client, len, auth_done, request_ref(q));
+	if (r < 0) {
+		(void)pthread_mutex_unlock(&suspend_lock);
+		request_put(q);
+		return r == -EAGAIN ? STEP_FLOODING : STEP_BUSY;
+	}
+	state_put(q->auth_for);
+	q->auth_for = state_ref(st);
+	q->auth = AUTH_UNKNOWN;
+	suspend(dm, conn, q);
+	(void)pthread_mutex_unlock(&suspend_lock);
+	return STEP_WAIT;
+}
+
+/* The basic auth step. The cache answers most checks at once; one that needs bcrypt waits,
+ * suspended, for the auth queue, so no event loop ever runs bcrypt. Requests that cannot be
+ * suspended (methods other than GET and HEAD, which no scraper sends) are answered from the
+ * cache alone: credentials it does not know count as wrong for them. */
+static enum auth_step
+auth_step(struct daemon *dm, struct web_state *st, struct MHD_Connection *conn,
+	  struct request *q)
+{
+	if (q != NULL && q->auth_for == st) {
+		(void)pthread_mutex_lock(&suspend_lock);
+		enum auth_result a = q->auth;
+		(void)pthread_mutex_unlock(&suspend_lock);
+		return a == AUTH_PASSED ? STEP_PASS : STEP_REFUSE;
+	}
 	char *pass = NULL;
 	char *user = MHD_basic_auth_get_username_password(conn, &pass);
-	bool ok = false;
+	struct auth_job job;
+	enum auth_step step = STEP_REFUSE;
 
-	if (user != NULL && pass != NULL)
-		ok = auth_check(&st->c, user, pass);
+	memset(&job, 0, sizeof(job));
+	if (user != NULL && pass != NULL) {
+		enum auth_result a = auth_lookup(&st->c, user, pass, &job);
+		if (a == AUTH_PASSED)
+			step = STEP_PASS;
+		else if (a == AUTH_UNKNOWN && q != NULL)
+			step = auth_wait(dm, st, conn, q, &job);
+	}
+	auth_job_clear(&job);
 	if (pass != NULL) {
 		explicit_bzero(pass, strlen(pass));
 		MHD_free(pass);
 	}
 	if (user != NULL)
 		MHD_free(user);
-	return ok;
+	return step;
 }
 
 static bool
@@ -443,7 +565,7 @@ rate_allowed(struct http_server *s)
 }
 
 static mhd_result
-serve(struct daemon *dm, const struct web_state *st, struct MHD_Connection *conn,
+serve(struct daemon *dm, struct web_state *st, struct MHD_Connection *conn,
       const char *url, bool get_or_head, struct request *q)
 {
 	struct http_server *s = dm->server;
@@ -455,10 +577,31 @@ serve(struct daemon *dm, const struct web_state *st, struct MHD_Connection *conn
 	if (st->broken)
 		return respond_text(conn, NULL, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				    "The web configuration could not be loaded; see the exporter's log.");
-	if (!rate_allowed(s))
-		return respond_text(conn, NULL, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests");
-	if (st->c.nusers > 0 && !authorized(st, conn))
+	if (q != NULL && aborted(q))
+		return respond_text(conn, NULL, MHD_HTTP_SERVICE_UNAVAILABLE, RESTARTING);
+	if (q == NULL || !q->rated) {
+		if (!rate_allowed(s))
+			return respond_text(conn, NULL, MHD_HTTP_TOO_MANY_REQUESTS,
+					    "Too Many Requests");
+		if (q != NULL)
+			q->rated = true;
+	}
+	switch (st->c.nusers > 0 ? auth_step(dm, st, conn, q) : STEP_PASS) {
+	case STEP_PASS:
+		break;
+	case STEP_WAIT:
+		return MHD_YES;
+	case STEP_BUSY:
+		return respond_text(conn, st, MHD_HTTP_SERVICE_UNAVAILABLE,
+				    "Too many password checks waiting, try again later.");
+	case STEP_FLOODING:
+		return respond_text(conn, st, MHD_HTTP_TOO_MANY_REQUESTS,
+				    "Too many password checks from this address, try again later.");
+	case STEP_STOPPING:
+		return respond_text(conn, NULL, MHD_HTTP_SERVICE_UNAVAILABLE, RESTARTING);
+	default:
 		return respond_text(conn, st, MHD_HTTP_UNAUTHORIZED, "Unauthorized");
+	}
 	if (!get_or_head)
 		return respond_text(conn, st, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed");
 	/* HEAD is answered like GET: libmicrohttpd drops the body and keeps Content-Length. */
@@ -785,6 +928,7 @@ http_start(const struct http_options *o, struct web_config *wc, struct http_serv
 	s->web = state_new(wc, false);
 	s->tls = state_ref(s->web);
 	s->status = status_page_new();
+	s->auth = auth_queue_new();
 	ratelimit_init(&s->limiter, s->web->c.rate_interval_ns, s->web->c.rate_burst,
 		       monotonic_ns());
 	s->fds = xcalloc(o->nfds, sizeof(*s->fds));
@@ -797,7 +941,7 @@ http_start(const struct http_options *o, struct web_config *wc, struct http_serv
 			(void)fcntl(o->fds[i], F_SETFL, fl | O_NONBLOCK);
 	}
 	for (size_t i = 0; i < o->nfds; i++) {
-		s->daemons[i] = start_daemon(s, s->fds[i], &s->web->c);
+		s->daemons[i] = s->auth != NULL ? start_daemon(s, s->fds[i], &s->web->c) : NULL;
 		if (s->daemons[i] == NULL) {
 			for (size_t j = i; j < o->nfds; j++)
 				(void)close(o->fds[j]);
@@ -817,6 +961,8 @@ http_stop(struct http_server *s)
 	if (s == NULL)
 		return;
 	stop_daemons(s->daemons, s->ndaemons);
+	/* After the daemons: nothing is suspended any more, so its callbacks only drop requests. */
+	auth_queue_free(s->auth);
 	free(s->daemons);
 	free(s->fds);
 	state_put(s->tls);

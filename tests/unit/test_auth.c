@@ -1,6 +1,7 @@
 /* Unit tests for auth.c with real bcrypt (libxcrypt, cost 4 to stay fast). crypt_r is wrapped at
  * link time to count bcrypt runs and record the hash each was run against: that is how the
- * cache and the unknown-user rule are observable without timing anything. */
+ * caches, the lookup/verify split and the unknown-user rule are observable without timing
+ * anything. */
 #include <crypt.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -29,6 +30,22 @@ __wrap_crypt_r(const char *phrase, const char *setting, struct crypt_data *data)
 	(void)snprintf(last_setting, sizeof(last_setting), "%s", setting);
 	(void)pthread_mutex_unlock(&count_lock);
 	return __real_crypt_r(phrase, setting, data);
+}
+
+/* lookup, and bcrypt when the cache does not know: what the HTTP server does in two places. */
+static bool
+check(const struct web_config *c, const char *user, const char *pass)
+{
+	struct auth_job job;
+	enum auth_result r = auth_lookup(c, user, pass, &job);
+
+	if (r != AUTH_UNKNOWN) {
+		assert_null(job.pass);
+		return r == AUTH_PASSED;
+	}
+	bool ok = auth_verify(&job);
+	auth_job_clear(&job);
+	return ok;
 }
 
 static char *
@@ -87,16 +104,16 @@ test_right_and_wrong(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_true(auth_check(&f->c, "alice", "wonderland"));
-	assert_false(auth_check(&f->c, "alice", "Wonderland"));
-	assert_false(auth_check(&f->c, "alice", "wonderland "));
-	assert_false(auth_check(&f->c, "alice", ""));
-	assert_true(auth_check(&f->c, "bob", ""));
-	assert_false(auth_check(&f->c, "bob", "x"));
-	assert_true(auth_check(&f->c, "carol", "s3cret:with:colons"));
+	assert_true(check(&f->c, "alice", "wonderland"));
+	assert_false(check(&f->c, "alice", "Wonderland"));
+	assert_false(check(&f->c, "alice", "wonderland "));
+	assert_false(check(&f->c, "alice", ""));
+	assert_true(check(&f->c, "bob", ""));
+	assert_false(check(&f->c, "bob", "x"));
+	assert_true(check(&f->c, "carol", "s3cret:with:colons"));
 	/* One user's password is not another's. */
-	assert_false(auth_check(&f->c, "bob", "wonderland"));
-	assert_false(auth_check(&f->c, "Alice", "wonderland"));
+	assert_false(check(&f->c, "bob", "wonderland"));
+	assert_false(check(&f->c, "Alice", "wonderland"));
 }
 
 static void
@@ -104,14 +121,14 @@ test_cache_saves_bcrypt(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_true(auth_check(&f->c, "alice", "wonderland"));
+	assert_true(check(&f->c, "alice", "wonderland"));
 	assert_int_equal(runs, 1);
 	for (int i = 0; i < 10; i++)
-		assert_true(auth_check(&f->c, "alice", "wonderland"));
+		assert_true(check(&f->c, "alice", "wonderland"));
 	assert_int_equal(runs, 1);
 	/* Failures are cached too: a scraper with a stale password costs one bcrypt. */
-	assert_false(auth_check(&f->c, "alice", "stale"));
-	assert_false(auth_check(&f->c, "alice", "stale"));
+	assert_false(check(&f->c, "alice", "stale"));
+	assert_false(check(&f->c, "alice", "stale"));
 	assert_int_equal(runs, 2);
 }
 
@@ -120,28 +137,59 @@ test_cache_key_is_the_hash_too(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_true(auth_check(&f->c, "alice", "wonderland"));
+	assert_true(check(&f->c, "alice", "wonderland"));
 	/* A reload that changes alice's password must not be answered from the cache. */
 	char *old = f->users[0].hash;
 	f->users[0].hash = bcrypt("$2b$", "looking-glass");
-	assert_false(auth_check(&f->c, "alice", "wonderland"));
-	assert_true(auth_check(&f->c, "alice", "looking-glass"));
+	assert_false(check(&f->c, "alice", "wonderland"));
+	assert_true(check(&f->c, "alice", "looking-glass"));
 	free(old);
 }
 
 static void
-test_unknown_user_costs_a_real_bcrypt(void **state)
+test_unknown_user_costs_what_a_known_one_does(void **state)
 {
 	struct fixture *f = *state;
 
-	for (int i = 1; i <= 3; i++) {
-		assert_false(auth_check(&f->c, "mallory", "wonderland"));
-		/* Every time (never cached), against a configured hash, so it takes as long. */
-		assert_int_equal(runs, i);
-		assert_string_equal(last_setting, f->users[0].hash);
-	}
+	/* A known name with a wrong password: one bcrypt, then the cached failure. */
+	assert_false(check(&f->c, "alice", "guess"));
+	assert_false(check(&f->c, "alice", "guess"));
+	assert_int_equal(runs, 1);
+	/* An unknown name: the same, against a configured hash, so it takes as long. */
+	assert_false(check(&f->c, "mallory", "guess"));
+	assert_int_equal(runs, 2);
+	assert_string_equal(last_setting, f->users[0].hash);
+	assert_false(check(&f->c, "mallory", "guess"));
+	assert_int_equal(runs, 2);
 	/* Even the password that matches the stand-in hash does not let an unknown name in. */
-	assert_false(auth_check(&f->c, "mallory", "wonderland"));
+	assert_false(check(&f->c, "mallory", "wonderland"));
+	assert_false(check(&f->c, "mallory", "wonderland"));
+}
+
+static void
+test_lookup_then_verify(void **state)
+{
+	struct fixture *f = *state;
+	struct auth_job job;
+
+	assert_int_equal(auth_lookup(&f->c, "bob", "", &job), AUTH_UNKNOWN);
+	assert_string_equal(job.hash, f->users[1].hash);
+	assert_string_equal(job.pass, "");
+	assert_true(job.known);
+	assert_int_equal(runs, 0); /* lookup never runs bcrypt */
+	assert_true(auth_verify(&job));
+	auth_job_clear(&job);
+	assert_null(job.pass);
+	assert_int_equal(auth_lookup(&f->c, "bob", "", &job), AUTH_PASSED);
+	assert_null(job.hash);
+	assert_int_equal(auth_lookup(&f->c, "nobody", "x", &job), AUTH_UNKNOWN);
+	assert_false(job.known);
+	assert_string_equal(job.hash, f->users[0].hash);
+	assert_false(auth_verify(&job));
+	auth_job_clear(&job);
+	assert_int_equal(auth_lookup(&f->c, "nobody", "x", &job), AUTH_REFUSED);
+	assert_int_equal(runs, 2);
+	auth_job_clear(&job); /* safe on a job lookup left empty */
 }
 
 static void
@@ -150,15 +198,32 @@ test_cache_is_bounded(void **state)
 	struct fixture *f = *state;
 	char pw[32];
 
-	assert_false(auth_check(&f->c, "alice", "guess-0"));
+	assert_false(check(&f->c, "alice", "guess-0"));
 	for (int i = 1; i <= 200; i++) {
 		(void)snprintf(pw, sizeof(pw), "guess-%d", i);
-		assert_false(auth_check(&f->c, "alice", pw));
+		assert_false(check(&f->c, "alice", pw));
 	}
 	assert_int_equal(runs, 201);
 	/* guess-0 was pushed out by 200 newer entries: bcrypt runs again. */
-	assert_false(auth_check(&f->c, "alice", "guess-0"));
+	assert_false(check(&f->c, "alice", "guess-0"));
 	assert_int_equal(runs, 202);
+}
+
+static void
+test_failures_do_not_push_out_a_success(void **state)
+{
+	struct fixture *f = *state;
+	char pw[32];
+
+	assert_true(check(&f->c, "alice", "wonderland"));
+	for (int i = 0; i < 500; i++) {
+		(void)snprintf(pw, sizeof(pw), "guess-%d", i);
+		assert_false(check(&f->c, "alice", pw));
+	}
+	assert_int_equal(runs, 501);
+	/* The scraper's success survives a password-guessing flood. */
+	assert_true(check(&f->c, "alice", "wonderland"));
+	assert_int_equal(runs, 501);
 }
 
 struct worker {
@@ -174,7 +239,7 @@ work(void *arg)
 	struct worker *w = arg;
 
 	for (int i = 0; i < 20; i++)
-		w->wrong += auth_check(w->c, w->user, w->pass) != w->want;
+		w->wrong += check(w->c, w->user, w->pass) != w->want;
 	return NULL;
 }
 
@@ -204,9 +269,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_right_and_wrong, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_saves_bcrypt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_key_is_the_hash_too, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_user_costs_a_real_bcrypt, setup,
+		cmocka_unit_test_setup_teardown(test_unknown_user_costs_what_a_known_one_does, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_then_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failures_do_not_push_out_a_success, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@
 #include "listen.h"
 #include "log.h"
 #include "parse.h"
+#include "testlib.h"
 
 uint64_t __wrap_scraper_request(struct scraper *s, int64_t deadline_ns, void (*ready)(void *),
 				void *arg);
@@ -205,28 +206,6 @@ teardown(void **state)
 	return 0;
 }
 
-/* Sends req as it is and returns everything the server sends until it closes the connection;
- * caller frees. */
-static char *
-exchange(int port, const char *req)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	struct buf b = BUF_INIT;
-	char chunk[1024];
-	size_t len;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	ssize_t r;
-	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
-		buf_append(&b, chunk, (size_t)r);
-	(void)close(fd);
-	return buf_steal(&b, &len);
-}
-
 /* One HTTP/1.0 request; returns the whole response (headers and body), caller frees. */
 static char *
 request(int port, const char *path)
@@ -234,18 +213,7 @@ request(int port, const char *path)
 	char req[256];
 
 	(void)snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n", path);
-	return exchange(port, req);
-}
-
-/* Occurrences of needle in haystack. */
-static int
-count(const char *haystack, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = strstr(haystack, needle); p != NULL; p = strstr(p + 1, needle))
-		n++;
-	return n;
+	return http_exchange(NULL, port, req);
 }
 
 struct bg {
@@ -379,14 +347,14 @@ test_get_with_body(void **state)
 
 	released = true; /* collections are done at once */
 	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
-		char *r = exchange(f->port, reqs[i]);
-		assert_int_equal(count(r, "HTTP/1.1 "), 1);
+		char *r = http_exchange(NULL, f->port, reqs[i]);
+		assert_int_equal(text_count(r, "HTTP/1.1 "), 1);
 		assert_non_null(strstr(r, "HTTP/1.1 200"));
 		assert_non_null(strstr(r, "Connection: close\r\n"));
-		assert_int_equal(count(r, "fake 1\n"), i == 2 ? 0 : 1);
+		assert_int_equal(text_count(r, "fake 1\n"), i == 2 ? 0 : 1);
 		free(r);
 	}
-	char *r = exchange(f->port,
+	char *r = http_exchange(NULL, f->port,
 			   "GET /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
 	assert_non_null(strstr(r, "HTTP/1.1 404"));
 	free(r);
@@ -420,7 +388,7 @@ test_scrape_deadline(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		(void)snprintf(req, sizeof(req), "GET /metrics HTTP/1.0\r\n%s\r\n", cases[i].header);
 		int64_t before = monotonic_ns();
-		char *r = exchange(f->port, req);
+		char *r = http_exchange(NULL, f->port, req);
 		int64_t after = monotonic_ns();
 		assert_non_null(strstr(r, "HTTP/1.1 200"));
 		free(r);

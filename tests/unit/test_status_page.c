@@ -24,16 +24,6 @@ assert_has(const char *text, const char *part)
 		fail_msg("missing: %s\n--- in ---\n%s", part, text);
 }
 
-static size_t
-count(const char *text, const char *part)
-{
-	size_t n = 0;
-
-	for (const char *p = strstr(text, part); p != NULL; p = strstr(p + 1, part))
-		n++;
-	return n;
-}
-
 static void
 gauge(struct expo *e, const char *name, double v, const struct expo_label *l, size_t n)
 {
@@ -159,13 +149,13 @@ test_host(void **state)
 
 	assert_has(page, "<td class=\"mono\">" PF "</td><td>Alder Lake-N [Intel Graphics]</td>"
 			 "<td>i915</td><td class=\"n ok\">7/7</td>");
-	assert_int_equal(count(page, "<tr><td class=\"mono\">0000:00:02."), 1 + 7);
+	assert_int_equal(text_count(page, "<tr><td class=\"mono\">0000:00:02."), 1 + 7);
 	assert_has(page, "<td class=\"mono\">0000:00:02.1</td><td class=\"n\">1</td>"
 			 "<td class=\"mono\">" PF "</td><td>vfio-pci</td><td class=\"n\">1</td>"
 			 "<td>101 <span class=\"muted\">docker-vm</span></td>");
 	/* The running kernel is marked, and only that one; the missing build stands out. */
 	assert_has(page, "6.14.8-2-pve <b>(running)</b></td><td class=\"ok\">installed</td>");
-	assert_int_equal(count(page, "(running)"), 1);
+	assert_int_equal(text_count(page, "(running)"), 1);
 	assert_has(page, "6.17.4-2-pve <span class=\"muted\">(newest)</span></td>"
 			 "<td class=\"bad\">missing</td>");
 	assert_has(page, "<dt>Units</dt><dd>2</dd><dt>Groups</dt><dd>12</dd>");
@@ -259,7 +249,7 @@ test_hostile_labels(void **state)
 	assert_has(page, "<b>&lt;script&gt;alert(1)&lt;/script&gt;</b>");
 	/* Each place that got it shows it: PF address and name, VF driver, DKMS kernel, render
 	 * node, failed collector, busy PCI address and class. */
-	assert_int_equal(count(page, "&lt;script&gt;alert(1)&lt;/script&gt;"), 8);
+	assert_int_equal(text_count(page, "&lt;script&gt;alert(1)&lt;/script&gt;"), 8);
 	free(page);
 	expo_free(e);
 }
@@ -342,7 +332,7 @@ test_watchdog(void **state)
 	assert_has(page, "<tr><td class=\"mono\">" PF "</td><td class=\"bad\">blocked "
 			 "(pf_assigned_to_vm)</td><td class=\"n\">2</td><td class=\"n\">1</td>"
 			 "<td class=\"n\">0</td><td>2026-01-01 00:00:00 UTC</td></tr>");
-	assert_int_equal(count(page, "<td class=\"mono\">" PF "</td>"), 1);
+	assert_int_equal(text_count(page, "<td class=\"mono\">" PF "</td>"), 1);
 	free(page);
 	expo_free(e);
 }
@@ -383,7 +373,7 @@ test_busy(void **state)
 
 	char *page = busy_view(p, 100, 10, 4);
 	assert_has(page, "First view since the exporter started");
-	assert_int_equal(count(page, "<td class=\"n muted\">\xe2\x80\x94</td>"), 2);
+	assert_int_equal(text_count(page, "<td class=\"n muted\">\xe2\x80\x94</td>"), 2);
 	text_assert_lacks(page, "&nbsp;%");
 	free(page);
 

@@ -1,4 +1,5 @@
 /* Helpers shared by the unit tests: temporary trees and one-collector runs (see testlib.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -10,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -304,4 +308,55 @@ testrun_scrape_ok_at(struct testrun *t, int64_t now)
 	char *text = testrun_scrape_at(t, now);
 	assert_int_equal(t->ok, 1);
 	return text;
+}
+
+size_t
+text_count(const char *text, const char *part)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(text, part); p != NULL; p = strstr(p + 1, part))
+		n++;
+	return n;
+}
+
+int
+http_send(const char *src, int port, const char *req)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	/* A server that never answers fails the test instead of hanging it. */
+	struct timeval tv = {HTTP_READ_TIMEOUT_S, 0};
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	if (src != NULL) {
+		struct sockaddr_in from = {.sin_family = AF_INET};
+		assert_int_equal(inet_pton(AF_INET, src, &from.sin_addr), 1);
+		assert_int_equal(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
+	}
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	return fd;
+}
+
+char *
+http_read_all(int fd)
+{
+	struct buf b = BUF_INIT;
+	char chunk[1024];
+	size_t len;
+	ssize_t r;
+
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_append(&b, chunk, (size_t)r);
+	(void)close(fd);
+	return buf_steal(&b, &len);
+}
+
+char *
+http_exchange(const char *src, int port, const char *req)
+{
+	return http_read_all(http_send(src, port, req));
 }

@@ -70,6 +70,17 @@ int64_t __wrap_monotonic_ns(void);
 bool text_has_line(const char *text, const char *line);
 /* Fail the current test, printing text, unless it holds line as a whole line. */
 void text_assert_line(const char *text, const char *line);
+/* Occurrences of part in text (overlapping ones too). */
+size_t text_count(const char *text, const char *part);
+/* Connects to 127.0.0.1:port, from the local address src when not NULL (any 127.x.y.z works:
+ * tests use them as different clients), sends req as it is and returns the socket. Fails the
+ * test on any socket error. Reads on it give up after HTTP_READ_TIMEOUT_S without data. */
+#define HTTP_READ_TIMEOUT_S 20
+int http_send(const char *src, int port, const char *req);
+/* Everything the server sends on fd until it closes the connection; closes fd, caller frees. */
+char *http_read_all(int fd);
+/* http_send() then http_read_all(). */
+char *http_exchange(const char *src, int port, const char *req);
 /* Fail the current test, printing text, when part appears anywhere in it. */
 void text_assert_lacks(const char *text, const char *part);
 
