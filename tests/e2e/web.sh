@@ -251,6 +251,42 @@ check "auth reload: removed user 401" test "$(fetch -u bob:builder "$base/metric
 check "auth reload: headers gone with the config" sh -c "! tr -d '\r' <'$WORK/h' | grep -qi '^X-Frame-Options'"
 stop_exporter
 
+# --- password guessing at bcrypt cost 10 (~70 ms a check): 8 addresses x 25 clients send random
+# passwords for 8 s while the scraper, whose password is cached, scrapes every 0.4 s. bcrypt runs
+# off the event loop, so every scrape is answered within Prometheus' default 10 s timeout (when
+# the loop ran bcrypt, these 200 guessers made a scrape wait 10 s and more). Each address
+# may have 2 checks waiting, so guessers get 429; a user whose check was never cached still gets
+# in after the flood.
+cat >"$W/guess.yml" <<EOF
+basic_auth_users:
+  alice: $(htpasswd -nbBC 10 "" wonderland | tr -d ':\n')
+  carol: $(htpasswd -nbBC 10 "" tea-party | tr -d ':\n')
+EOF
+start --web.config.file="$W/guess.yml" || exit 1
+base=http://127.0.0.1:$PORT
+check "guessing: the scraper's password checked and cached" \
+	test "$(fetch -u alice:wonderland "$base/metrics")" = 200
+$clients guess "$PORT" alice 8 25 8 >"$WORK/guess" &
+guesser=$!
+sleep 1
+codes="" slowest=0
+for i in $(seq 1 15); do
+	r=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 10 -u alice:wonderland \
+		"$base/metrics")
+	codes="$codes${r%% *} "
+	slowest=$(echo "$slowest ${r#* }" | awk '{ print ($2 > $1) ? $2 : $1 }')
+	sleep 0.4
+done
+wait "$guesser"
+echo "     (guessers: $(cat "$WORK/guess"); slowest of 15 scrapes meanwhile: $slowest s)"
+check "guessing: 15 scrapes during the flood all answered 200 within 10 s" \
+	test "$codes" = "$(printf '200 %.0s' $(seq 1 15))"
+check "guessing: guessers refused (401) and held back per address (429)" \
+	sh -c "grep -q '401=[1-9]' '$WORK/guess' && grep -q '429=[1-9]' '$WORK/guess'"
+check "guessing: a password never checked before still gets in afterwards" \
+	test "$(fetch -u carol:tea-party "$base/metrics")" = 200
+stop_exporter
+
 cat >"$W/rate.yml" <<EOF
 rate_limit:
   interval: 1m

@@ -30,6 +30,11 @@
   slowread PORT N SECONDS      N connections that each send 1000 pipelined GET /metrics (half of
                                them asking for gzip) and never read an answer; print "held N"
                                once they are sent, keep them SECONDS, then exit
+  guess PORT USER A N SECONDS  password guessing: N clients on each of the addresses 127.0.3.1 to
+                               127.0.3.A, each sending GET /metrics as USER with a new random
+                               password (HTTP/1.0) as fast as answers come, for SECONDS; print
+                               the count of each status ("401=... 429=... 503=...") and
+                               "errors=N" for connections that failed
 A PORT of the form tls:PORT speaks TLS (without checking the server's certificate).
 """
 import re
@@ -283,6 +288,38 @@ def slowread(port, n, seconds):
     time.sleep(seconds)
 
 
+def guess(port, user, addresses, n, seconds):
+    import base64
+    import os
+    counts = {}
+    lock = threading.Lock()
+    end = time.monotonic() + seconds
+
+    def worker(src):
+        while time.monotonic() < end:
+            cred = base64.b64encode(("%s:%s" % (user, os.urandom(8).hex())).encode()).decode()
+            req = ("GET /metrics HTTP/1.0\r\nHost: x\r\nAuthorization: Basic %s\r\n\r\n"
+                   % cred).encode()
+            try:
+                s = connect(port, src)
+                s.sendall(req)
+                lines = status_lines(read_all(s, 30)[0])
+                s.close()
+                key = lines[0].split()[1] if lines else "errors"
+            except OSError:
+                key = "errors"
+            with lock:
+                counts[key] = counts.get(key, 0) + 1
+    threads = [threading.Thread(target=worker, args=("127.0.3.%d" % (a + 1),))
+               for a in range(addresses) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    counts.setdefault("errors", 0)
+    print(" ".join("%s=%d" % (k, counts[k]) for k in sorted(counts)))
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "idle":
@@ -305,6 +342,8 @@ def main():
         slowread(args[0], int(args[1]), float(args[2]))
     elif cmd == "flood":
         flood(args[0], int(args[1]))
+    elif cmd == "guess":
+        guess(args[0], args[1], int(args[2]), int(args[3]), float(args[4]))
     else:
         sys.exit("unknown command " + cmd)
 
