@@ -14,26 +14,20 @@
 #include <cmocka.h>
 
 #include "auth_queue.h"
+#include "testlib.h"
 #include "xalloc.h"
 
 bool __wrap_auth_verify(const struct auth_job *job);
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-static int verifying; /* calls of auth_verify so far */
-static int let_go;    /* calls allowed to return */
 static int called;    /* callbacks so far */
 static int passed;    /* of them with ok */
 
 bool
 __wrap_auth_verify(const struct auth_job *job)
 {
-	(void)pthread_mutex_lock(&lock);
-	int me = ++verifying;
-	(void)pthread_cond_broadcast(&cond);
-	while (let_go < me)
-		(void)pthread_cond_wait(&cond, &lock);
-	(void)pthread_mutex_unlock(&lock);
+	(void)gate_enter();
 	return strcmp(job->pass, "right") == 0;
 }
 
@@ -59,20 +53,12 @@ wait_for(int *counter, int n)
 	(void)pthread_mutex_unlock(&lock);
 }
 
-static void
-allow(int n)
-{
-	(void)pthread_mutex_lock(&lock);
-	let_go = n;
-	(void)pthread_cond_broadcast(&cond);
-	(void)pthread_mutex_unlock(&lock);
-}
-
 static int
 reset(void **state)
 {
 	(void)state;
-	verifying = let_go = called = passed = 0;
+	gate_reset();
+	called = passed = 0;
 	return 0;
 }
 
@@ -111,12 +97,12 @@ test_results(void **state)
 	assert_int_equal(push(q, "right", 1, &slots[0]), 0);
 	assert_int_equal(push(q, "wrong", 2, &slots[1]), 0);
 	assert_int_equal(push(q, "right", 3, &slots[2]), 0);
-	allow(3);
+	gate_allow(3);
 	wait_for(&called, 3);
 	assert_int_equal(slots[0], 1);
 	assert_int_equal(slots[1], -1);
 	assert_int_equal(slots[2], 1);
-	assert_int_equal(verifying, 3);
+	assert_int_equal(gate_entered(), 3);
 	auth_queue_free(q);
 }
 
@@ -130,7 +116,7 @@ test_bounds(void **state)
 	(void)state;
 	/* The first job runs and blocks: it still counts, for its client and in total. */
 	assert_int_equal(push(q, "right", 7, &slots[n++]), 0);
-	wait_for(&verifying, 1);
+	gate_wait(1);
 	assert_int_equal(push(q, "x", 7, &slots[n++]), 0);
 	assert_int_equal(push(q, "x", 7, &slots[n]), -EAGAIN);
 	/* Other clients fill the rest, two each. */
@@ -141,11 +127,11 @@ test_bounds(void **state)
 	}
 	assert_int_equal(push(q, "right", 200, &slots[n]), -EBUSY);
 	/* Once the running job is done there is room again. */
-	allow(1);
+	gate_allow(1);
 	wait_for(&called, 1);
 	assert_int_equal(slots[0], 1);
 	assert_int_equal(push(q, "right", 200, &slots[n]), 0);
-	allow(AUTH_QUEUE_MAX + 1);
+	gate_allow(AUTH_QUEUE_MAX + 1);
 	wait_for(&called, AUTH_QUEUE_MAX + 1);
 	assert_int_equal(slots[n], 1);
 	assert_int_equal(passed, 2);
@@ -170,7 +156,7 @@ test_free_refuses_waiting_jobs(void **state)
 	(void)state;
 	for (; n < 4; n++)
 		assert_int_equal(push(q, "right", (unsigned char)n, &slots[n]), 0);
-	wait_for(&verifying, 1);
+	gate_wait(1);
 	/* Free while the first runs; once the queue takes no more jobs it is stopping. */
 	assert_int_equal(pthread_create(&t, NULL, free_queue, q), 0);
 	while ((r = push(q, "right", (unsigned char)n, &slots[n % AUTH_QUEUE_MAX])) != -ECANCELED) {
@@ -181,10 +167,10 @@ test_free_refuses_waiting_jobs(void **state)
 		(void)sched_yield();
 	}
 	/* The running one finishes; the others are refused without bcrypt. */
-	allow(1);
+	gate_allow(1);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(called, n);
-	assert_int_equal(verifying, 1);
+	assert_int_equal(gate_entered(), 1);
 	assert_int_equal(slots[0], 1);
 	for (int i = 1; i < n; i++)
 		assert_int_equal(slots[i], -1);

@@ -31,20 +31,10 @@ void __wrap_scraper_take(struct scraper *s, uint64_t ticket, enum expo_format fo
 			 struct scrape_body *ret);
 void __wrap_scrape_result_put(struct scrape_result *r);
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-static int verifying; /* auth_verify calls so far */
-static int let_go;    /* of them allowed to return */
-
 char *
 __wrap_crypt_r(const char *phrase, const char *setting, struct crypt_data *data)
 {
-	(void)pthread_mutex_lock(&lock);
-	int me = ++verifying;
-	(void)pthread_cond_broadcast(&cond);
-	while (let_go < me)
-		(void)pthread_cond_wait(&cond, &lock);
-	(void)pthread_mutex_unlock(&lock);
+	(void)gate_enter();
 	/* What bcrypt gives for the right password: the stored hash itself. */
 	(void)snprintf(data->output, sizeof(data->output), "%s",
 		       strcmp(phrase, "right") == 0 ? setting : "*0");
@@ -77,24 +67,6 @@ __wrap_scrape_result_put(struct scrape_result *r)
 	(void)r;
 }
 
-static void
-wait_verifying(int n)
-{
-	(void)pthread_mutex_lock(&lock);
-	while (verifying < n)
-		(void)pthread_cond_wait(&cond, &lock);
-	(void)pthread_mutex_unlock(&lock);
-}
-
-static void
-allow(int n)
-{
-	(void)pthread_mutex_lock(&lock);
-	let_go = n;
-	(void)pthread_cond_broadcast(&cond);
-	(void)pthread_mutex_unlock(&lock);
-}
-
 struct fixture {
 	struct http_server *server;
 	int port;
@@ -111,7 +83,7 @@ setup(void **state)
 	char bound[64], hash[64];
 	uint64_t port;
 
-	verifying = let_go = 0;
+	gate_reset();
 	round++;
 	memset(&wc, 0, sizeof(wc));
 	wc.users = xcalloc(2, sizeof(*wc.users));
@@ -144,7 +116,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	allow(1000);
+	gate_allow(1000);
 	http_stop(f->server);
 	free(f);
 	return 0;
@@ -215,8 +187,8 @@ cache_alice(int port, int n)
 {
 	int fd = send_req(port, NULL, NULL, "alice:right");
 
-	wait_verifying(n);
-	allow(n);
+	gate_wait(n);
+	gate_allow(n);
 	answered(fd, "HTTP/1.1 200");
 }
 
@@ -228,21 +200,21 @@ test_check_does_not_hold_up_others(void **state)
 	/* The first check runs bcrypt with its connection suspended; then it is cached. */
 	cache_alice(f->port, 1);
 	expect(f->port, NULL, NULL, "alice:right", "HTTP/1.1 200");
-	assert_int_equal(verifying, 1);
+	assert_int_equal(gate_entered(), 1);
 	/* While a check hangs in bcrypt, cached scrapes are answered. */
 	int slow = send_req(f->port, "127.0.0.2", NULL, "alice:wrong");
-	wait_verifying(2);
+	gate_wait(2);
 	for (int i = 0; i < 5; i++)
 		expect(f->port, NULL, NULL, "alice:right", "HTTP/1.1 200");
-	allow(2);
+	gate_allow(2);
 	answered(slow, "HTTP/1.1 401");
 	/* The failure is cached too. */
 	expect(f->port, NULL, NULL, "alice:wrong", "HTTP/1.1 401");
-	assert_int_equal(verifying, 2);
+	assert_int_equal(gate_entered(), 2);
 	/* An unknown user waits for bcrypt like a known one, and is refused even so. */
 	slow = send_req(f->port, NULL, NULL, "mallory:right");
-	wait_verifying(3);
-	allow(3);
+	gate_wait(3);
+	gate_allow(3);
 	answered(slow, "HTTP/1.1 401");
 }
 
@@ -257,7 +229,7 @@ test_bounds(void **state)
 	cache_alice(f->port, 1);
 	/* One address has AUTH_QUEUE_PER_CLIENT checks at a time, the running one included. */
 	held[n++] = send_req(f->port, "127.0.0.10", NULL, "bob:guess1");
-	wait_verifying(2);
+	gate_wait(2);
 	held[n++] = send_req(f->port, "127.0.0.10", NULL, "bob:guess2");
 	barrier(f->port);
 	expect(f->port, "127.0.0.10", NULL, "bob:guess3", "HTTP/1.1 429");
@@ -269,11 +241,11 @@ test_bounds(void **state)
 	barrier(f->port);
 	expect(f->port, "127.0.2.1", NULL, "bob:right", "HTTP/1.1 503");
 	/* Meanwhile cached credentials are answered at once (the barriers were). */
-	allow(1000);
+	gate_allow(1000);
 	for (int i = 0; i < n; i++)
 		answered(held[i], i < 2 ? "HTTP/1.1 401" : "HTTP/1.1 200");
 	expect(f->port, "127.0.0.10", NULL, "bob:right", "HTTP/1.1 200");
-	assert_int_equal(verifying, 1 + AUTH_QUEUE_MAX);
+	assert_int_equal(gate_entered(), 1 + AUTH_QUEUE_MAX);
 }
 
 static void
@@ -283,12 +255,12 @@ test_other_methods_use_the_cache_only(void **state)
 
 	/* Not cached: no bcrypt for a POST (it cannot wait suspended); it counts as wrong. */
 	expect(f->port, NULL, "POST", "alice:right", "HTTP/1.1 401");
-	assert_int_equal(verifying, 0);
+	assert_int_equal(gate_entered(), 0);
 	/* Once a GET has had it checked, the POST gets as far as 405. */
 	cache_alice(f->port, 1);
 	expect(f->port, NULL, "POST", "alice:right", "HTTP/1.1 405");
 	expect(f->port, NULL, "DELETE", "alice:wrong", "HTTP/1.1 401");
-	assert_int_equal(verifying, 1);
+	assert_int_equal(gate_entered(), 1);
 }
 
 static void *
@@ -305,7 +277,7 @@ test_stop_while_checking(void **state)
 	pthread_t t;
 
 	int fd = send_req(f->port, NULL, NULL, "bob:guess1");
-	wait_verifying(1);
+	gate_wait(1);
 	/* Stopping answers the waiting request (or closes it), then waits for the bcrypt run to
 	 * end: it is never let in. */
 	assert_int_equal(pthread_create(&t, NULL, stop_server, f->server), 0);
@@ -313,7 +285,7 @@ test_stop_while_checking(void **state)
 	char *r = http_read_all(fd);
 	assert_null(strstr(r, "HTTP/1.1 200"));
 	free(r);
-	allow(1);
+	gate_allow(1);
 	assert_int_equal(pthread_join(t, NULL), 0);
 }
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -359,4 +360,55 @@ char *
 http_exchange(const char *src, int port, const char *req)
 {
 	return http_read_all(http_send(src, port, req));
+}
+
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int gate_calls, gate_open;
+
+int
+gate_enter(void)
+{
+	(void)pthread_mutex_lock(&gate_lock);
+	int me = ++gate_calls;
+	(void)pthread_cond_broadcast(&gate_cond);
+	while (gate_open < me)
+		(void)pthread_cond_wait(&gate_cond, &gate_lock);
+	(void)pthread_mutex_unlock(&gate_lock);
+	return me;
+}
+
+void
+gate_allow(int n)
+{
+	(void)pthread_mutex_lock(&gate_lock);
+	gate_open = n;
+	(void)pthread_cond_broadcast(&gate_cond);
+	(void)pthread_mutex_unlock(&gate_lock);
+}
+
+void
+gate_wait(int n)
+{
+	(void)pthread_mutex_lock(&gate_lock);
+	while (gate_calls < n)
+		(void)pthread_cond_wait(&gate_cond, &gate_lock);
+	(void)pthread_mutex_unlock(&gate_lock);
+}
+
+int
+gate_entered(void)
+{
+	(void)pthread_mutex_lock(&gate_lock);
+	int n = gate_calls;
+	(void)pthread_mutex_unlock(&gate_lock);
+	return n;
+}
+
+void
+gate_reset(void)
+{
+	(void)pthread_mutex_lock(&gate_lock);
+	gate_calls = gate_open = 0;
+	(void)pthread_mutex_unlock(&gate_lock);
 }

@@ -70,6 +70,16 @@ int64_t __wrap_monotonic_ns(void);
 bool text_has_line(const char *text, const char *line);
 /* Fail the current test, printing text, unless it holds line as a whole line. */
 void text_assert_line(const char *text, const char *line);
+/* A gate for a function a test replaces (--wrap) that must block until the test lets it go:
+ * the k-th gate_enter() returns once gate_allow() was given k or more. Thread-safe; one gate per
+ * test binary, emptied by gate_reset(). gate_entered() counts the calls so far, gate_wait()
+ * waits until there are n. */
+int gate_enter(void);
+void gate_allow(int n);
+void gate_wait(int n);
+int gate_entered(void);
+void gate_reset(void);
+
 /* Occurrences of part in text (overlapping ones too). */
 size_t text_count(const char *text, const char *part);
 /* Connects to 127.0.0.1:port, from the local address src when not NULL (any 127.x.y.z works:
