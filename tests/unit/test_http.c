@@ -23,9 +23,7 @@
 
 #include "expo.h"
 #include "http.h"
-#include "listen.h"
 #include "log.h"
-#include "parse.h"
 #include "testlib.h"
 
 uint64_t __wrap_scraper_request(struct scraper *s, int64_t deadline_ns, void (*ready)(void *),
@@ -164,7 +162,6 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char bound[64];
 
 	entered = 0;
 	put_calls = 0;
@@ -172,11 +169,7 @@ setup(void **state)
 	released = false;
 	stuck = false;
 	views = 0;
-	int fd = listen_open("127.0.0.1:0", bound, sizeof(bound));
-	assert_true(fd >= 0);
-	uint64_t port;
-	assert_int_equal(parse_u64(strrchr(bound, ':') + 1, 10, 65535, &port), 0);
-	f->port = (int)port;
+	int fd = http_listen(&f->port);
 	int fds[1] = {fd};
 	struct http_options o = {
 		.fds = fds,

@@ -19,8 +19,6 @@
 #include "auth.h"
 #include "auth_queue.h"
 #include "http.h"
-#include "listen.h"
-#include "parse.h"
 #include "testlib.h"
 #include "xalloc.h"
 
@@ -80,8 +78,7 @@ setup(void **state)
 	static int round;
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct web_config wc;
-	char bound[64], hash[64];
-	uint64_t port;
+	char hash[64];
 
 	gate_reset();
 	round++;
@@ -92,10 +89,7 @@ setup(void **state)
 	(void)snprintf(hash, sizeof(hash), "$2b$04$bob.%d", round);
 	wc.users[1] = (struct web_user){xstrdup("bob"), xstrdup(hash)};
 	wc.nusers = 2;
-	int fd = listen_open("127.0.0.1:0", bound, sizeof(bound));
-	assert_true(fd >= 0);
-	assert_int_equal(parse_u64(strrchr(bound, ':') + 1, 10, 65535, &port), 0);
-	f->port = (int)port;
+	int fd = http_listen(&f->port);
 	int fds[1] = {fd};
 	struct http_options o = {
 		.fds = fds,

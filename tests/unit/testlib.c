@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "listen.h"
+#include "parse.h"
 #include "testlib.h"
 
 char *
@@ -319,6 +321,19 @@ text_count(const char *text, const char *part)
 	for (const char *p = strstr(text, part); p != NULL; p = strstr(p + 1, part))
 		n++;
 	return n;
+}
+
+int
+http_listen(int *ret_port)
+{
+	char bound[64];
+	uint64_t port;
+	int fd = listen_open("127.0.0.1:0", bound, sizeof(bound));
+
+	assert_true(fd >= 0);
+	assert_int_equal(parse_u64(strrchr(bound, ':') + 1, 10, 65535, &port), 0);
+	*ret_port = (int)port;
+	return fd;
 }
 
 int

@@ -82,6 +82,9 @@ void gate_reset(void);
 
 /* Occurrences of part in text (overlapping ones too). */
 size_t text_count(const char *text, const char *part);
+/* A listening socket on 127.0.0.1 at a free port (stored in *ret_port), as the exporter opens
+ * them (listen_open()). Fails the test on error. */
+int http_listen(int *ret_port);
 /* Connects to 127.0.0.1:port, from the local address src when not NULL (any 127.x.y.z works:
  * tests use them as different clients), sends req as it is and returns the socket. Fails the
  * test on any socket error. Reads on it give up after HTTP_READ_TIMEOUT_S without data. */
