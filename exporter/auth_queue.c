@@ -54,11 +54,15 @@ run(void *arg)
 		(void)pthread_mutex_unlock(&q->lock);
 		bool ok = !stop && auth_verify(&s.job);
 		auth_job_clear(&s.job);
-		s.done(s.arg, ok);
+		/* Free the slot before calling back: the callback may let the same client send
+		 * its next request, which must find room. */
 		(void)pthread_mutex_lock(&q->lock);
 		memset(&q->slots[q->head], 0, sizeof(q->slots[q->head]));
 		q->head = (q->head + 1) % AUTH_QUEUE_MAX;
 		q->n--;
+		(void)pthread_mutex_unlock(&q->lock);
+		s.done(s.arg, ok);
+		(void)pthread_mutex_lock(&q->lock);
 	}
 	(void)pthread_mutex_unlock(&q->lock);
 	return NULL;

@@ -22,7 +22,8 @@ struct auth_queue *auth_queue_new(void);
 
 /* Queues job (its strings are taken over; *job is zeroed) for the client whose address is the
  * first client_len (<= AUTH_CLIENT_MAX) bytes of client. done(arg, ok) is called once, on the
- * queue's thread, with the result. Returns 0; -EAGAIN when the client has AUTH_QUEUE_PER_CLIENT
+ * queue's thread, with the result, after the job has left the queue (so done may push again).
+ * Returns 0; -EAGAIN when the client has AUTH_QUEUE_PER_CLIENT
  * jobs queued already, -EBUSY when AUTH_QUEUE_MAX are, -ECANCELED once auth_queue_free() has
  * begun: then *job stays the caller's and done is not called. */
 int auth_queue_push(struct auth_queue *q, struct auth_job *job, const void *client,

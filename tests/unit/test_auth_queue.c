@@ -1,6 +1,6 @@
 /* Unit tests for auth_queue.c: results reach their callbacks, the total and per-client bounds
- * refuse jobs (which stay the caller's), and freeing the queue calls back every waiting job
- * refused without running bcrypt. auth_verify is replaced at link time (--wrap) by one that
+ * refuse jobs (which stay the caller's), a job has left the queue before its callback, and
+ * freeing the queue calls back every waiting job refused without running bcrypt. auth_verify is replaced at link time (--wrap) by one that
  * blocks until the test lets it go and passes the password "right". */
 #include <errno.h>
 #include <pthread.h>
@@ -138,6 +138,48 @@ test_bounds(void **state)
 	auth_queue_free(q);
 }
 
+static struct auth_queue *again_q;
+static int again_r = 1;
+
+/* A callback that, like the HTTP server resuming a connection, lets the same client push its
+ * next job at once. */
+static void
+push_again(void *arg, bool ok)
+{
+	struct auth_job job;
+	unsigned char client = 7;
+
+	/* No cmocka asserts here: they cannot fail on the queue's thread. */
+	job_for(&job, "right");
+	again_r = auth_queue_push(again_q, &job, &client, 1, done, (int *)arg + 2);
+	auth_job_clear(&job);
+	done(arg, ok);
+}
+
+static void
+test_done_after_leaving(void **state)
+{
+	int slots[3] = {0};
+
+	(void)state;
+	again_q = auth_queue_new();
+	assert_non_null(again_q);
+	/* Client 7 is at its bound; its first job's callback must find room for a third. */
+	struct auth_job job;
+	unsigned char client = 7;
+	job_for(&job, "right");
+	assert_int_equal(auth_queue_push(again_q, &job, &client, 1, push_again, &slots[0]), 0);
+	assert_int_equal(push(again_q, "wrong", 7, &slots[1]), 0);
+	gate_allow(3);
+	wait_for(&called, 2); /* both first jobs called back: the push in between is done */
+	assert_int_equal(again_r, 0);
+	wait_for(&called, 3);
+	assert_int_equal(slots[0], 1);
+	assert_int_equal(slots[1], -1);
+	assert_int_equal(slots[2], 1);
+	auth_queue_free(again_q);
+}
+
 static void *
 free_queue(void *arg)
 {
@@ -190,6 +232,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_results, reset),
 		cmocka_unit_test_setup(test_bounds, reset),
+		cmocka_unit_test_setup(test_done_after_leaving, reset),
 		cmocka_unit_test_setup(test_free_refuses_waiting_jobs, reset),
 		cmocka_unit_test_setup(test_free_idle, reset),
 	};
