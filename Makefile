@@ -98,6 +98,7 @@ $(BUILD)/tests/test_module: ALL_LDFLAGS += -Wl,--wrap=monotonic_ns
 $(BUILD)/tests/test_kernel: ALL_LDFLAGS += -Wl,--wrap=monotonic_ns
 $(BUILD)/tests/test_iommu: ALL_LDFLAGS += -Wl,--wrap=monotonic_ns
 $(BUILD)/tests/test_kmsg: ALL_LDFLAGS += -Wl,--wrap=monotonic_ns
+$(BUILD)/tests/test_fdinfo: ALL_LDFLAGS += -Wl,--wrap=monotonic_ns
 # Counts whole-file reads: a load of unchanged VM configs reads none.
 $(BUILD)/tests/test_pve: ALL_LDFLAGS += -Wl,--wrap=sysfs_read_file -Wl,--wrap=monotonic_ns
 # Numbers and holds collections, counts requests waiting for one, and fakes the clock (test_scrape.c).

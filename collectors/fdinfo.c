@@ -25,6 +25,7 @@
 #include "../exporter/sysfs.h"
 #include "../exporter/xalloc.h"
 #include "collectors.h"
+#include "fdinfo.h"
 #include "fdinfo_parse.h"
 #include "pci.h"
 
@@ -35,16 +36,12 @@
 #define MAX_FDS 1024
 #define MAX_OBS 4096     /* DRM fds recorded */
 #define MAX_CLIENTS 4096 /* clients remembered */
-/* Series kept per (device, comm, class); past this, new process names share comm="[other]", so
- * a desktop running many GPU programs cannot grow the output without bound. */
-#define MAX_COMMS 256
 #define MAX_DEV_ENGINES 256
-#define OTHER_COMM "[other]"
-/* How long a process found without DRM fds is not rescanned (only its proc directory is checked
- * to still be the same process): 20.1 to 30 s by pid, in SPREAD_STEPS steps, so rescans spread
- * over scrapes instead of all falling due together (2,000 processes found by the first scrape
- * come due in clumps of 20, not 200: each clump is one slow scrape, a latency spike). */
-#define QUIET_NS (30LL * 1000000000LL)
+/* A process found without DRM fds is not rescanned (only its proc directory is checked to still be
+ * the same process) for FDINFO_QUIET_NS less up to SPREAD_STEPS - 1 steps: 20.1 to 30 s by pid,
+ * so rescans spread over scrapes instead of all falling due together (2,000 processes found by
+ * the first scrape come due in clumps of 20, not 200: each clump is one slow scrape, a latency
+ * spike). */
 #define QUIET_STEP_NS (100LL * 1000000LL)
 #define SPREAD_STEPS 100
 #define COMM_SIZE 64
@@ -181,9 +178,6 @@ struct scan {
 	bool truncated; /* MAX_PROCS reached: unlisted pids may still exist */
 };
 
-/* Monotonic clock; the unit test replaces it to step over the quiet period. */
-static int64_t (*fdinfo_clock)(void) = monotonic_ns;
-
 /* Makes room for one more element in *p (capacity *cap, n in use). */
 static void
 grow(void *p, size_t *cap, size_t n, size_t size)
@@ -250,7 +244,7 @@ cmp_quiet(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* True when pid was found without DRM fds less than QUIET_NS ago and is still the same process;
+/* True when pid was found without DRM fds less than FDINFO_QUIET_NS ago and is still the same process;
  * it is then carried over into this scrape's list. */
 static int
 cmp_quiet_busy(const void *a, const void *b)
@@ -278,7 +272,7 @@ still_quiet(struct fdinfo_state *st, struct scan *sc, int pid, uint64_t ino, int
 static void
 remember_quiet(struct scan *sc, int pid, uint64_t ino, int64_t now)
 {
-	struct quiet_pid id = {pid, ino, now + QUIET_NS - (int64_t)(pid % SPREAD_STEPS) * QUIET_STEP_NS};
+	struct quiet_pid id = {pid, ino, now + FDINFO_QUIET_NS - (int64_t)(pid % SPREAD_STEPS) * QUIET_STEP_NS};
 
 	grow(&sc->quiet, &sc->capquiet, sc->nquiet, sizeof(*sc->quiet));
 	sc->quiet[sc->nquiet++] = id;
@@ -525,10 +519,10 @@ comm_get(struct fdinfo_state *st, const char *pdev, const char *comm, const char
 
 	if (k != NULL)
 		return k;
-	if (st->ncomms >= MAX_COMMS) {
+	if (st->ncomms >= FDINFO_COMMS_MAX) {
 		warn_once(&st->warned_comms, "too many comm series, new names go to [other]",
-			  MAX_COMMS);
-		comm = OTHER_COMM;
+			  FDINFO_COMMS_MAX);
+		comm = FDINFO_OTHER_COMM;
 		h = key_hash(pdev, comm, class);
 		k = comm_find(st, h, pdev, comm, class);
 		if (k != NULL)
@@ -868,7 +862,7 @@ fdinfo_collect(struct collector *c, struct expo *out)
 	const struct roots *roots = collector_roots(c);
 	struct scan sc;
 	struct pci_list gpus = {NULL, 0};
-	int64_t now = fdinfo_clock();
+	int64_t now = monotonic_ns();
 
 	memset(&sc, 0, sizeof(sc));
 	int r = walk_proc(c, st, &sc, roots->proc, now);

@@ -19,17 +19,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-/* Included for its clock hook, so the 30 s quiet period can be stepped over. */
-#include "../../collectors/fdinfo.c"
+#include "collectors.h"
+#include "fdinfo.h"
+#include "fdinfo_parse.h"
 #include "testlib.h"
 
 static char *tmp;
-
-static int64_t
-fake_clock(void)
-{
-	return fake_now;
-}
 
 static int
 setup(void **state)
@@ -37,7 +32,6 @@ setup(void **state)
 	/* /tmp, not TMPDIR: test_unreadable's child runs as nobody and must reach it. */
 	tmp = tree_new("/tmp", "test_fdinfo");
 	fake_now = 1000000000LL;
-	fdinfo_clock = fake_clock;
 	*state = tmp;
 	return tmp == NULL ? -1 : 0;
 }
@@ -672,7 +666,7 @@ test_unreadable(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-/* Past MAX_COMMS series, new process names share comm="[other]". */
+/* Past FDINFO_COMMS_MAX series, new process names share comm="[other]". */
 static void
 test_comm_cap(void **state)
 {
@@ -680,7 +674,7 @@ test_comm_cap(void **state)
 	char comm[16];
 
 	gpu("0000:01:00.0", "i915");
-	for (int i = 0; i < MAX_COMMS + 5; i++) {
+	for (int i = 0; i < FDINFO_COMMS_MAX + 5; i++) {
 		(void)snprintf(comm, sizeof(comm), "p%d", i);
 		process(1000 + i, comm, (unsigned long long)i);
 		char text[256];
@@ -692,10 +686,10 @@ test_comm_cap(void **state)
 	}
 	start();
 	collect();
-	assert_near(value(CLIENTS), MAX_COMMS + 5);
-	assert_int_equal(count("gpu_sriov_client_engine_busy_seconds_total{"), MAX_COMMS + 1);
+	assert_near(value(CLIENTS), FDINFO_COMMS_MAX + 5);
+	assert_int_equal(count("gpu_sriov_client_engine_busy_seconds_total{"), FDINFO_COMMS_MAX + 1);
 	assert_near(value(COMM_BUSY("[other]", "render")), 5);
-	assert_near(value(DEV_BUSY("render", "render")), MAX_COMMS + 5);
+	assert_near(value(DEV_BUSY("render", "render")), FDINFO_COMMS_MAX + 5);
 	stop();
 }
 
@@ -726,7 +720,7 @@ test_bench(void **state)
 			(double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6,
 			value(CLIENTS));
 		if (round == 1)
-			fake_now += QUIET_NS; /* the third scrape rescans everything again */
+			fake_now += FDINFO_QUIET_NS; /* the third scrape rescans everything again */
 	}
 	stop();
 }
